@@ -1,0 +1,56 @@
+"""Residual diagnostics of an ITS fit: autocorrelation, Ljung-Box, over-dispersion, pre-period fit, AIC/BIC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spamits.its._design import NATURAL_PERIOD
+
+
+def pearson_residuals(result, payload) -> pd.Series:
+    """Pearson residuals on the observed periods (on the log scale for gaussian-log)."""
+    frame = result.frame
+    obs = payload.obs
+    y = frame["observed"].to_numpy()[obs]
+    mu = frame["fitted"].to_numpy()[obs]
+    if payload.family == "gaussian-log":
+        resid = np.log(y) - np.log(mu / np.exp(payload.process.gamma0 / 2))
+    else:
+        resid = (y - mu) / np.sqrt(mu * (1 + payload.nb_alpha * mu))
+    return pd.Series(resid, index=frame.index[obs], name="pearson_residual")
+
+
+def diagnostics(result, payload, lags: int | None = None) -> dict:
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.tsa.stattools import acf, pacf
+
+    resid = pearson_residuals(result, payload)
+    period = NATURAL_PERIOD[payload.kind]
+    nlags = lags or min(2 * period, len(resid) // 4)
+    table = pd.DataFrame({"lag": np.arange(1, nlags + 1),
+                          "acf": acf(resid.to_numpy(), nlags=nlags, fft=True)[1:],
+                          "pacf": pacf(resid.to_numpy(), nlags=nlags, method="ywm")[1:]})
+    lb_lags = sorted({min(period, nlags), nlags})
+    lb = acorr_ljungbox(resid.to_numpy(), lags=lb_lags)
+    ljung = pd.DataFrame({"lag": lb_lags, "statistic": lb["lb_stat"].to_numpy(),
+                          "p_value": lb["lb_pvalue"].to_numpy()})
+    n, k = len(resid), len(payload.params)
+    frame = result.frame
+    pre = slice(0, payload.specs[0].position)
+    y_pre, fit_pre = frame["observed"].iloc[pre], frame["fitted"].iloc[pre]
+    ok = y_pre.notna() & (y_pre > 0)
+    mape = float(np.mean(np.abs(y_pre[ok] - fit_pre[ok]) / y_pre[ok]))
+    return {
+        "acf": table,
+        "ljung_box": ljung,
+        "dispersion": float(np.sum(resid.to_numpy() ** 2) / max(n - k, 1)),
+        "nb_alpha": payload.nb_alpha,
+        "residual_ar1": payload.process.phi,
+        "residual_rho1": payload.process.rho1,
+        "mape_pre": mape,
+        "loglik": payload.loglik,
+        "aic": -2 * payload.loglik + 2 * k,
+        "bic": -2 * payload.loglik + np.log(n) * k,
+        "n_obs": n,
+    }

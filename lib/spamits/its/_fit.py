@@ -1,0 +1,275 @@
+"""``fit``: the ITS model, from a series and its events to an :class:`ITSResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from spamits.errors import ModelFitWarning, ModelSpecError, warn
+from spamits.its import _covariance as cov_mod
+from spamits.its import _design as design
+from spamits.its import _estimate as est
+from spamits.its._result import ITSResult, Payload
+
+DEFAULT_ERRORS = "ar1"
+CONTROL_MODES = ("covariate", "offset")
+
+
+def fit(
+    y: pd.Series,
+    events: object,
+    *,
+    family: str = "negbin",
+    effect: str | Sequence[str] = "step",
+    seasonality: str | int | None = None,
+    errors: str = DEFAULT_ERRORS,
+    offset: pd.Series | np.ndarray | None = None,
+    control: pd.Series | pd.DataFrame | None = None,
+    control_mode: str = "covariate",
+    alpha: float = 0.05,
+    n_draws: int = 2000,
+    seed: int = 0,
+) -> ITSResult:
+    """Fit an interrupted time-series model of ``y`` around ``events``.
+
+    Parameters
+    ----------
+    y : Series of counts (or positive rates) on a regular DatetimeIndex with ``freq`` set (daily, weekly or
+        monthly).  Missing periods (NaN) are left out of the estimation, never filled.
+    events : a date (str or Timestamp), an ``Event`` (``spamits.events.get``) or a list of them.  The period
+        containing an event's date is the first post-event period (the event date is inclusive).
+    family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"``; all log link.
+    effect : per event (one string or one per event): ``"step"`` (level change), ``"slope"`` (trend change per
+        period), ``"step+slope"`` or ``"decay"`` (an immediate change ω fading geometrically, ω·δ^k k periods
+        after the event; δ is estimated by profile likelihood).
+    seasonality : ``None``, ``"dow"`` (day-of-week dummies, daily data) or an int k (k Fourier pairs at the
+        natural period: 7 for daily, 52 for weekly, 12 for monthly data).
+    errors : ``"ar1"`` (default; sandwich with an AR(1)+white-noise residual correlation), ``"hac"``
+        (Newey-West, lag floor(4(n/100)^(2/9))) or ``"iid"`` (model-based).  See ``spamits.its.ERRORS``.
+    offset : exposure (same index as ``y``, > 0); its log enters the linear predictor with coefficient 1.
+    control : unaffected series (Series or DataFrame, > 0) entering as log covariates (``control_mode=
+        "covariate"``) or, for one series, as an offset (``control_mode="offset"``).
+    alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
+    n_draws, seed : size and seed of the parametric simulation behind the counterfactual intervals.
+    """
+    y = _check_y(y)
+    _check_alpha(alpha)
+    kind = design.freq_kind(y.index)
+    specs = _event_specs(y.index, events, effect)
+    base = design.baseline(y.index, seasonality, kind)
+    off = _log_offset(offset, y.index, "offset")
+    base, off = _add_control(base, off, control, control_mode, y.index)
+    obs = ~np.isnan(y.to_numpy())
+    yv = y.to_numpy()[obs]
+    est.check_family(family, yv)
+    _check_pre_period(specs, obs, base.shape[1], kind)
+    if errors not in cov_mod.ERRORS:
+        raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, cov_mod.ERRORS))}")
+
+    deltas, nb_alpha, notes = _profile(family, base, specs, yv, off, obs)
+    X_full, event_cols = _full_design(base, specs, deltas)
+    X = X_full.to_numpy()[obs]
+    estimate = est.final_fit(family, X, yv, off[obs], nb_alpha)
+    if family == "negbin":
+        nb_alpha = est.nb_alpha_moment(yv, np.exp(estimate.eta), X.shape[1])
+        estimate = est.final_fit(family, X, yv, off[obs], nb_alpha)
+    payload = _inference(
+        y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
+        event_cols=event_cols, off=off, estimate=estimate, alpha=alpha, n_draws=n_draws, seed=seed,
+        seasonality=seasonality, kind=kind, notes=notes, control_mode=control_mode if control is not None else None,
+    )
+    return ITSResult(payload)
+
+
+# --- argument checks ---------------------------------------------------------------------------------------
+
+
+def _check_y(y: object) -> pd.Series:
+    if isinstance(y, pd.DataFrame):
+        raise ModelSpecError("y: got a DataFrame; pass one column, e.g. frame['observed']")
+    if not isinstance(y, pd.Series):
+        raise ModelSpecError(f"y: expected a pandas Series with a DatetimeIndex, got {type(y).__name__}")
+    if not isinstance(y.index, pd.DatetimeIndex):
+        raise ModelSpecError(f"y: the index must be a DatetimeIndex, got {type(y.index).__name__}")
+    if y.index.freq is None:
+        inferred = pd.infer_freq(y.index) if len(y) >= 3 else None
+        if inferred is None:
+            raise ModelSpecError("y: the index is not regular (no frequency); load the series with "
+                                 "spamits.data.load, which puts gaps on a regular index as missing values")
+        y = y.asfreq(inferred)
+    values = pd.to_numeric(y, errors="coerce").astype(float)
+    if values.isna().sum() > y.isna().sum():
+        raise ModelSpecError("y: has non-numeric values; clean the series with spamits.data.load")
+    finite = values.dropna()
+    if (finite < 0).any() or not np.isfinite(finite).all():
+        bad = finite[(finite < 0) | ~np.isfinite(finite)].index[0]
+        raise ModelSpecError(f"y: counts must be finite and >= 0; first bad value on {bad.date()}")
+    if len(finite) < 10:
+        raise ModelSpecError(f"y: only {len(finite)} observed periods; an ITS fit needs many more")
+    out = values.copy()
+    out.attrs = dict(y.attrs)
+    return out
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ModelSpecError(f"alpha={alpha}: must be between 0 and 1 (0.05 gives 95% intervals)")
+
+
+def _event_specs(index: pd.DatetimeIndex, events: object, effect: str | Sequence[str]) -> list[design.EventSpec]:
+    items = list(events) if isinstance(events, list | tuple) else [events]
+    if not items:
+        raise ModelSpecError("events: give at least one event date or Event")
+    effects = [effect] * len(items) if isinstance(effect, str) else list(effect)
+    if len(effects) != len(items):
+        raise ModelSpecError(f"effect: got {len(effects)} effects for {len(items)} events; give one per event")
+    specs = []
+    for item, eff in zip(items, effects, strict=True):
+        if eff not in design.EFFECTS:
+            raise ModelSpecError(f"effect={eff!r}: must be one of {', '.join(map(repr, design.EFFECTS))}")
+        label, date = _event_label_date(item)
+        specs.append(design.EventSpec(label, date, design.event_position(index, date), eff))
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ModelSpecError(f"events: the same event appears twice ({labels})")
+    return sorted(specs, key=lambda s: s.position)
+
+
+def _event_label_date(item: object) -> tuple[str, pd.Timestamp]:
+    if hasattr(item, "id") and hasattr(item, "date"):
+        return str(item.id), pd.Timestamp(item.date)
+    try:
+        date = pd.Timestamp(item)
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecError(f"events: {item!r} is neither a date nor an Event") from exc
+    if pd.isna(date):
+        raise ModelSpecError(f"events: {item!r} is not a date")
+    return date.date().isoformat(), date
+
+
+def _log_offset(values: object, index: pd.DatetimeIndex, name: str) -> np.ndarray:
+    if values is None:
+        return np.zeros(len(index))
+    arr = values.reindex(index).to_numpy(dtype=float) if isinstance(values, pd.Series) else np.asarray(
+        values, dtype=float)
+    if arr.shape != (len(index),):
+        raise ModelSpecError(f"{name}: needs one value per period of y ({len(index)}), got shape {arr.shape}")
+    if np.any(~np.isfinite(arr)) or np.any(arr <= 0):
+        raise ModelSpecError(f"{name}: every value must be finite and > 0 (it enters as a log)")
+    return np.log(arr)
+
+
+def _add_control(base: pd.DataFrame, off: np.ndarray, control: object, mode: str,
+                 index: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray]:
+    if control is None:
+        return base, off
+    if mode not in CONTROL_MODES:
+        raise ModelSpecError(f"control_mode={mode!r}: must be one of {CONTROL_MODES}")
+    frame = control.to_frame() if isinstance(control, pd.Series) else control
+    if not isinstance(frame, pd.DataFrame):
+        raise ModelSpecError("control: pass a Series or DataFrame indexed like y")
+    if mode == "offset":
+        if frame.shape[1] != 1:
+            raise ModelSpecError("control_mode='offset' takes exactly one control series")
+        return base, off + _log_offset(frame.iloc[:, 0], index, "control")
+    base = base.copy()
+    for col in frame.columns:
+        base[f"control({col})"] = _log_offset(frame[col], index, f"control[{col!r}]")
+    return base, off
+
+
+def _check_pre_period(specs: list[design.EventSpec], obs: np.ndarray, p_base: int, kind: str) -> None:
+    n_pre = int(obs[: specs[0].position].sum())
+    need = max(p_base + 3, 8)
+    if n_pre < need:
+        raise ModelSpecError(f"pre-period: {n_pre} observed periods before {specs[0].date.date()}, need at "
+                             f"least {need} for this model; use a longer pre window or fewer terms")
+    if n_pre < 3 * design.NATURAL_PERIOD[kind]:
+        warn(f"pre-period has only {n_pre} observed periods (< three seasonal cycles); estimates of the "
+             "baseline will be weak", ModelFitWarning)
+
+
+# --- estimation ----------------------------------------------------------------------------------------------
+
+
+def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
+                 deltas: dict[str, float]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    cols = dict(base.items())
+    event_cols: dict[str, list[str]] = {}
+    for spec in specs:
+        ecols = design.event_columns(len(base), spec, deltas.get(spec.label))
+        cols.update(ecols)
+        event_cols[spec.label] = list(ecols)
+    return pd.DataFrame(cols, index=base.index), event_cols
+
+
+def _profile(family: str, base: pd.DataFrame, specs: list[design.EventSpec], yv: np.ndarray,
+             off: np.ndarray, obs: np.ndarray) -> tuple[dict[str, float], float, list[str]]:
+    """Decay rates by profile likelihood (coordinate-wise over log half-lives) and the NB dispersion."""
+    decays = [s for s in specs if s.effect == "decay"]
+    n = len(base)
+    hl_hi = {s.label: max(4.0 * (n - s.position), 4.0) for s in decays}
+    deltas = {s.label: 0.5 ** (1 / min(7.0, hl_hi[s.label])) for s in decays}
+    nb_alpha = 0.0
+    if family == "negbin":
+        X = _full_design(base, specs, deltas)[0].to_numpy()[obs]
+        beta = est.irls(X, yv, off[obs])
+        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ beta + off[obs]), X.shape[1])
+    notes: list[str] = []
+    for _round in range(2 if len(decays) > 1 else 1):
+        for spec in decays:
+            def objective(log_hl: float, spec: design.EventSpec = spec) -> float:
+                trial = dict(deltas, **{spec.label: 0.5 ** (1 / np.exp(log_hl))})
+                X = _full_design(base, specs, trial)[0].to_numpy()[obs]
+                return est.objective(family, X, yv, off[obs], nb_alpha)[0]
+
+            lo, hi = np.log(0.25), np.log(hl_hi[spec.label])
+            log_hl = est.minimise_scalar(objective, lo, hi)
+            deltas[spec.label] = 0.5 ** (1 / np.exp(log_hl))
+            if log_hl > hi - 0.05:
+                notes.append(f"{spec.label}: the estimated half-life is at the upper search bound "
+                             f"({np.exp(hi):.0f} periods): the data show no recovery; consider effect='step'")
+            if log_hl < lo + 0.05:
+                notes.append(f"{spec.label}: the estimated half-life is at the lower search bound: the effect "
+                             "is at most a one-period pulse")
+    return deltas, nb_alpha, notes
+
+
+def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: float) -> tuple[np.ndarray, ...]:
+    """Fisher weights, Pearson residuals and log-scale residuals of the observed rows."""
+    if family == "gaussian-log":
+        r = np.log(yv) - eta
+        return np.ones_like(yv), r, r
+    mu = np.exp(eta)
+    var = mu * (1 + nb_alpha * mu)
+    w = mu**2 / var
+    return w, (yv - mu) / np.sqrt(var), np.log((yv + 0.5) / (mu + 0.5))
+
+
+def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
+               seed, seasonality, kind, notes, control_mode) -> Payload:
+    names = list(X_full.columns)
+    beta = pd.Series(estimate.beta, index=names)
+    X_aug = X_full.copy()
+    deriv_cols: dict[str, str] = {}
+    for spec in specs:
+        if spec.effect == "decay":
+            col = f"logit_decay({spec.label})"
+            omega = float(beta[f"level({spec.label})"])
+            X_aug[col] = design.decay_derivative(len(X_full), spec, deltas[spec.label], omega)
+            deriv_cols[spec.label] = col
+            event_cols[spec.label] = event_cols[spec.label] + [col]
+    pos = np.flatnonzero(obs)
+    w, pearson, logres = _family_weights(family, y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
+    cov, cov_info = cov_mod.covariance(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale)
+    params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
+    process = cov_mod.fit_residual_process(logres, pos)
+    return Payload(
+        y=y, obs=obs, family=family, errors=errors, specs=tuple(specs), deltas=dict(deltas), kind=kind,
+        seasonality=seasonality, X_aug=X_aug, event_cols=event_cols, deriv_cols=deriv_cols, offset=off,
+        params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index), cov_info=cov_info,
+        process=process, nb_alpha=estimate.nb_alpha, scale=estimate.scale, loglik=estimate.loglik,
+        alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
+    )

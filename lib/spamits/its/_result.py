@@ -1,0 +1,289 @@
+"""``ITSResult``: the read-only outcome of :func:`spamits.its.fit`, with tidy tables and a stable summary."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from spamits.errors import ModelSpecError
+from spamits.its._covariance import ResidualProcess
+from spamits.its._design import UNIT, EventSpec
+
+EFFECT_COLUMNS = ["event", "term", "estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low",
+                  "ratio_high"]
+FRAME_COLUMNS = ["observed", "fitted", "counterfactual", "counterfactual_low", "counterfactual_high"]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Everything a fit produced; an ITSResult derives its tables from it and never refits."""
+
+    y: pd.Series
+    obs: np.ndarray
+    family: str
+    errors: str
+    specs: tuple[EventSpec, ...]
+    deltas: dict
+    kind: str
+    seasonality: object
+    X_aug: pd.DataFrame
+    event_cols: dict
+    deriv_cols: dict
+    offset: np.ndarray
+    params: pd.Series
+    cov: pd.DataFrame
+    cov_info: dict
+    process: ResidualProcess
+    nb_alpha: float
+    scale: float
+    loglik: float
+    alpha: float
+    n_draws: int
+    seed: int
+    notes: tuple
+    control_mode: str | None
+
+
+class ITSResult:
+    """Result of an ITS fit.
+
+    Attributes: ``effects`` (one row per event and term), ``frame`` (by date: observed, fitted, counterfactual
+    and its band), ``params``/``cov`` (coefficients on the log scale and their covariance, including the
+    logit decay rates).  Methods: ``impact``, ``impact_table``, ``diagnostics``, ``summary``, ``to_dict``.
+    """
+
+    def __init__(self, payload: Payload) -> None:
+        self._p = payload
+
+    # --- basic facts -----------------------------------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        return self._p.family
+
+    @property
+    def errors(self) -> str:
+        return self._p.errors
+
+    @property
+    def alpha(self) -> float:
+        return self._p.alpha
+
+    @property
+    def unit(self) -> str:
+        """Unit of slopes and half-lives: days, weeks or months."""
+        return UNIT[self._p.kind]
+
+    @property
+    def events(self) -> list[str]:
+        return [s.label for s in self._p.specs]
+
+    @property
+    def params(self) -> pd.Series:
+        return self._p.params.copy()
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        return self._p.cov.copy()
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self._p.notes)
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self._p.y.attrs.get("simulated", False))
+
+    @property
+    def n_pre(self) -> int:
+        return int(self._p.obs[: self._p.specs[0].position].sum())
+
+    @property
+    def n_post(self) -> int:
+        return int(self._p.obs[self._p.specs[0].position:].sum())
+
+    # --- simulation draws --------------------------------------------------------------------------------------
+    @cached_property
+    def _draws(self) -> tuple[np.ndarray, np.ndarray]:
+        """Parameter draws (draws × p) and log-scale predictive noise (draws × n), from a fixed seed."""
+        p = self._p
+        rng = np.random.default_rng(p.seed)
+        vals, vecs = np.linalg.eigh(p.cov.to_numpy())
+        root = vecs * np.sqrt(np.clip(vals, 0, None))
+        theta = p.params.to_numpy() + rng.standard_normal((p.n_draws, len(vals))) @ root.T
+        n = len(p.y)
+        proc = p.process
+        white = rng.standard_normal((p.n_draws, n)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
+        innov = rng.standard_normal((p.n_draws, n)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
+        ar = np.empty((p.n_draws, n))
+        ar[:, 0] = rng.standard_normal(p.n_draws) * math.sqrt(proc.ar_var)
+        for t in range(1, n):
+            ar[:, t] = proc.phi * ar[:, t - 1] + innov[:, t]
+        return theta, ar + white - proc.gamma0 / 2
+
+    def _mean_factor(self) -> float:
+        """exp(σ²/2) turning a log-scale median into a mean for gaussian-log; 1 for the count families."""
+        return math.exp(self._p.process.gamma0 / 2) if self._p.family == "gaussian-log" else 1.0
+
+    def _design_without(self, removed: list[str]) -> np.ndarray:
+        X = self._p.X_aug.copy()
+        for label in removed:
+            X[self._p.event_cols[label]] = 0.0
+        return X.to_numpy()
+
+    def _counterfactual(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off."""
+        X = self._design_without(removed)[rows]
+        off = self._p.offset[rows]
+        point = np.exp(X @ self._p.params.to_numpy() + off) * self._mean_factor()
+        theta, noise = self._draws
+        draws = np.exp(theta @ X.T + off + noise[:, rows]) * self._mean_factor()
+        return point, draws
+
+    def _check_events(self, events: list[str] | None) -> list[str]:
+        if events is None:
+            return self.events
+        labels = [getattr(e, "id", e) for e in events]
+        unknown = [e for e in labels if e not in self._p.event_cols]
+        if unknown:
+            raise ModelSpecError(f"events={unknown}: not in this fit; its events are {self.events}")
+        return labels
+
+    # --- tables ------------------------------------------------------------------------------------------------
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
+        p = self._p
+        rows = np.arange(len(p.y))
+        fitted = np.exp(p.X_aug.to_numpy() @ p.params.to_numpy() + p.offset) * self._mean_factor()
+        point, draws = self._counterfactual(self.events, rows)
+        lo, hi = np.quantile(draws, [p.alpha / 2, 1 - p.alpha / 2], axis=0)
+        out = pd.DataFrame({"observed": p.y.to_numpy(), "fitted": fitted, "counterfactual": point,
+                            "counterfactual_low": lo, "counterfactual_high": hi}, index=p.y.index)
+        out.attrs = dict(p.y.attrs)
+        return out
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        """One row per (event, term): estimate, interval, p-value and, on the ratio scale, exp of them."""
+        rows = []
+        z = stats.norm.ppf(1 - self._p.alpha / 2)
+        for spec in self._p.specs:
+            for term in ("level", "slope"):
+                col = f"{term}({spec.label})"
+                if col in self._p.params.index:
+                    rows.append(self._linear_row(spec.label, term, col, z))
+            if spec.effect == "decay":
+                rows.extend(self._decay_rows(spec.label, z))
+        return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+    def _se(self, col: str) -> float:
+        return float(np.sqrt(max(self._p.cov.loc[col, col], 0.0)))
+
+    def _linear_row(self, label: str, term: str, col: str, z: float) -> dict:
+        est, se = float(self._p.params[col]), self._se(col)
+        lo, hi = est - z * se, est + z * se
+        pval = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
+        return {"event": label, "term": term, "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": pval,
+                "ratio": math.exp(est), "ratio_low": math.exp(lo), "ratio_high": math.exp(hi)}
+
+    def _decay_rows(self, label: str, z: float) -> list[dict]:
+        delta = self._p.deltas[label]
+        se = self._se(self._p.deriv_cols[label])
+        column = self._p.X_aug[self._p.deriv_cols[label]].to_numpy()
+        if se > 0 and np.max(np.abs(column)) > 1e-10:
+            logit = math.log(delta / (1 - delta))
+            d_lo, d_hi = _expit(logit - z * se), _expit(logit + z * se)
+        else:  # no effect to decay: the rate is not identified
+            d_lo, d_hi = 0.0, 1.0
+        nan = float("nan")
+        rate = {"event": label, "term": "decay_rate", "estimate": delta, "ci_low": d_lo, "ci_high": d_hi,
+                "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
+        half = {"event": label, "term": "half_life", "estimate": _half_life(delta), "ci_low": _half_life(d_lo),
+                "ci_high": _half_life(d_hi), "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
+        return [rate, half]
+
+    # --- impact ------------------------------------------------------------------------------------------------
+    def _window(self, start: object, end: object) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
+        index = self._p.y.index
+        first = self._p.specs[0].position
+        t0 = index[first] if start is None else pd.Timestamp(start)
+        t1 = index[-1] if end is None else pd.Timestamp(end)
+        if t1 < t0:
+            raise ModelSpecError(f"impact: end {t1.date()} is before start {t0.date()}")
+        rows = np.flatnonzero((index >= t0) & (index <= t1) & self._p.obs)
+        if rows.size == 0:
+            raise ModelSpecError(f"impact: no observed periods between {t0.date()} and {t1.date()}")
+        return rows, t0, t1
+
+    def impact(self, start: object = None, end: object = None, events: list | None = None) -> dict:
+        """Relative and cumulative effect of ``events`` (default: all) over ``[start, end]`` (inclusive).
+
+        ``relative = sum(observed)/sum(counterfactual) - 1`` and ``cumulative = sum(observed) -
+        sum(counterfactual)`` (in the series' unit), summed over observed periods of the window (default: the
+        whole post period from the first event).  Intervals are percentiles of a parametric simulation that
+        draws every coefficient (decay rates included) from its covariance and adds the serially correlated
+        noise of the counterfactual.
+        """
+        rows, t0, t1 = self._window(start, end)
+        removed = self._check_events(events)
+        point, draws = self._counterfactual(removed, rows)
+        observed = float(np.sum(self._p.y.to_numpy()[rows]))
+        cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
+        q = [self._p.alpha / 2, 1 - self._p.alpha / 2]
+        rel_lo, rel_hi = np.quantile(observed / cf_draws - 1, q)
+        cum_lo, cum_hi = np.quantile(observed - cf_draws, q)
+        return {"start": t0.date().isoformat(), "end": t1.date().isoformat(), "periods": int(rows.size),
+                "observed": observed, "counterfactual": cf_sum,
+                "relative": observed / cf_sum - 1, "relative_low": float(rel_lo), "relative_high": float(rel_hi),
+                "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi)}
+
+    def impact_table(self, horizons: tuple[int, ...] = (7, 30, 90)) -> pd.DataFrame:
+        """``impact`` over the first ``h`` periods after the first event for each horizon, and the whole post."""
+        index = self._p.y.index
+        first = self._p.specs[0].position
+        rows = []
+        for h in horizons:
+            if first + h - 1 < len(index):
+                rows.append({"window": f"first {h} {self.unit}", **self.impact(index[first], index[first + h - 1])})
+        rows.append({"window": "whole post period", **self.impact()})
+        return pd.DataFrame(rows)
+
+    # --- diagnostics and reporting ----------------------------------------------------------------------------
+    def diagnostics(self, lags: int | None = None) -> dict:
+        """Residual checks: ACF/PACF table, Ljung-Box tests, over-dispersion, pre-period MAPE, AIC/BIC."""
+        from spamits.its._diagnostics import diagnostics
+
+        return diagnostics(self, self._p, lags)
+
+    def summary(self) -> str:
+        """A fixed-width text summary (no run dates or times, so it is reproducible)."""
+        from spamits.its._summary import summary
+
+        return summary(self, self._p)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict of the specification, effects, impacts, diagnostics and notes."""
+        from spamits.its._summary import to_dict
+
+        return to_dict(self, self._p)
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _half_life(delta: float) -> float:
+    """ln 0.5 / ln δ in periods; 0 for δ = 0 and infinity for δ = 1."""
+    if delta <= 0:
+        return 0.0
+    if delta >= 1:
+        return float("inf")
+    return math.log(0.5) / math.log(delta)

@@ -1,0 +1,78 @@
+"""The ``results.json`` of a notebook run: headline numbers, full fit, data and run provenance.
+
+The file holds no run dates or times, so two runs of the same inputs give the same bytes.  It is written
+atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from spamits.its import ITSResult
+from spamits.its._summary import clean
+
+
+def headline(result: ITSResult, event_label: str, horizon: int = 30) -> dict:
+    """Immediate change, relative effect over the first ``horizon`` periods, and half-life, with intervals.
+
+    Changes are fractions (-0.65 = 65% fewer messages); the half-life is in the series' periods.
+    """
+    eff = result.effects[result.effects["event"] == event_label].set_index("term")
+    out: dict = {}
+    if "level" in eff.index:
+        row = eff.loc["level"]
+        out.update(immediate_change=row["ratio"] - 1, immediate_change_low=row["ratio_low"] - 1,
+                   immediate_change_high=row["ratio_high"] - 1)
+    else:
+        out.update(immediate_change=None, immediate_change_low=None, immediate_change_high=None)
+    table = result.impact_table(horizons=(horizon,))
+    first = table[table["window"].str.startswith("first")]
+    if len(first):
+        row = first.iloc[0]
+        out.update({f"relative_{horizon}": row["relative"], f"relative_{horizon}_low": row["relative_low"],
+                    f"relative_{horizon}_high": row["relative_high"]})
+    else:
+        out.update({f"relative_{horizon}": None, f"relative_{horizon}_low": None, f"relative_{horizon}_high": None})
+    if "half_life" in eff.index:
+        row = eff.loc["half_life"]
+        out.update(half_life=row["estimate"], half_life_low=row["ci_low"], half_life_high=row["ci_high"])
+    else:
+        out.update(half_life=None, half_life_low=None, half_life_high=None)
+    out["unit"] = result.unit
+    return clean(out)
+
+
+def build(*, run: dict, event: object, y: pd.Series, result: ITSResult) -> dict:
+    """Everything a report or a test needs from one run, JSON-ready."""
+    from spamits import __version__
+
+    event_info = {"id": getattr(event, "id", str(event)), "name": getattr(event, "name", str(event)),
+                  "date": getattr(event, "date", None), "date_lo": getattr(event, "date_lo", None),
+                  "date_hi": getattr(event, "date_hi", None), "mechanism": getattr(event, "mechanism", None)}
+    data_info = {"source": y.attrs.get("source"), "simulated": bool(y.attrs.get("simulated", False)),
+                 "sha256": y.attrs.get("sha256"), "n": len(y), "start": y.index[0], "end": y.index[-1],
+                 "unit": y.attrs.get("unit")}
+    label = result.events[0]
+    return clean({"spamits_version": __version__, "run": run, "event": event_info, "data": data_info,
+                  "headline": headline(result, label), **result.to_dict()})
+
+
+def write_json(path: str | os.PathLike, obj: dict) -> Path:
+    """Write ``obj`` as sorted, indented JSON to ``path`` atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
