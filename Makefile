@@ -5,6 +5,7 @@
 #   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root)
 #   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
 #   make report    papermill-run every entry of the runs file into reports/ (reports/index.html)
+#   make notebooks re-execute the committed notebooks in place (after changing them or the library)
 #   make lint      ruff
 #   make lock      regenerate requirements.lock with uv (keeps current pins where still allowed)
 #   make lock-upgrade   same, moving every pin to the newest version pyproject.toml allows
@@ -34,10 +35,10 @@ LOCK_CMD := uv pip compile pyproject.toml --extra dev --python-version 3.11 --py
 PIP_FLAGS := --disable-pip-version-check --no-input
 LINT_PATHS := $(wildcard lib tests benchmarks)
 
-.PHONY: help venv browser test report lint lock lock-upgrade clean distclean
+.PHONY: help venv browser test report notebooks lint lock lock-upgrade clean distclean
 
 help:
-	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------------------
 venv: $(STAMP)
@@ -70,10 +71,13 @@ browser:
 	fi
 
 # --- the two commands ------------------------------------------------------------------------------------
+# Both suites always run; the recipe fails if either failed.
 test: venv browser
-	$(PY) -m pytest tests
+	status=0; \
+	$(PY) -m pytest tests || status=$$?; \
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  -p no:cacheprovider notebooks
+	  -p no:cacheprovider notebooks || status=$$?; \
+	exit $$status
 
 report: venv
 	$(VENV)/bin/spamits report
@@ -109,7 +113,7 @@ lock-upgrade: $(UV)
 
 # --- cleaning ----------------------------------------------------------------------------------------------
 clean:
-	if [ -d reports ]; then find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +; fi
+	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +; fi
 	rm -rf .pytest_cache .ruff_cache build dist notebooks/results.json notebooks/.ipynb_checkpoints
 	find . -path ./$(VENV) -prune -o -path ./$(LOCK_TOOLS) -prune -o \
 	  \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
@@ -118,3 +122,11 @@ clean:
 distclean: clean
 	if [ -x $(VENV)/bin/jupyter ]; then $(VENV)/bin/jupyter kernelspec remove -y $(KERNEL_NAME) || true; fi
 	rm -rf $(VENV) $(LOCK_TOOLS) lib/*.egg-info *.egg-info
+
+# --- committed notebooks ---------------------------------------------------------------------------------
+# Executed in their own folder with the JupyterLab renderer (plotly mimetype only), as nbval will run them.
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+notebooks: venv
+	for nb in $(NOTEBOOKS); do \
+	  env -u SPAMITS_PLOTLY_RENDERER $(PY) -m papermill "$$nb" "$$nb" -k python3 --cwd notebooks --no-progress-bar; \
+	done

@@ -143,7 +143,9 @@ def test_ci_run_invokes_exactly_make_test() -> None:
 
 def _readme_code() -> list[str]:
     """Every inline code span and every line of every fenced block in README.md."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = ROOT / "README.md"
+    assert readme.is_file(), "README.md is missing; it must show `make test` and `make report`"
+    text = readme.read_text(encoding="utf-8")
     fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
     lines = [ln.strip().lstrip("$ ").strip() for block in fenced for ln in block.splitlines()]
     without_fences = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)

@@ -44,6 +44,7 @@ def headline(result: ITSResult, event_label: str, horizon: int = 30) -> dict:
     else:
         out.update(half_life=None, half_life_low=None, half_life_high=None)
     out["unit"] = result.unit
+    out["data"] = "SIMULATED" if result.simulated else "real"
     return clean(out)
 
 

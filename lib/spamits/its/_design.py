@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spamits.data import period_position
 from spamits.errors import ModelSpecError
 
 EFFECTS = ("step", "slope", "step+slope", "decay")
@@ -52,11 +53,8 @@ def freq_kind(index: pd.DatetimeIndex) -> str:
 
 def event_position(index: pd.DatetimeIndex, date: pd.Timestamp) -> int:
     """Position of the first period whose span contains or follows ``date`` (event inclusive)."""
-    periods = index.to_period(index.freq if freq_kind(index) != "M" else "M")
-    starts = periods.start_time
-    ends = periods.end_time
-    pos = int(np.searchsorted(ends.values, np.datetime64(date), side="left"))
-    if pos >= len(index) or starts[0] > date:
+    pos = period_position(index, date)
+    if pos >= len(index) or date < index[0]:
         raise ModelSpecError(f"events: {date.date()} is outside the series ({index[0].date()} to "
                              f"{index[-1].date()}); widen the window or pick another event")
     return pos

@@ -41,6 +41,8 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
     y_pre, fit_pre = frame["observed"].iloc[pre], frame["fitted"].iloc[pre]
     ok = y_pre.notna() & (y_pre > 0)
     mape = float(np.mean(np.abs(y_pre[ok] - fit_pre[ok]) / y_pre[ok]))
+    if result.simulated:
+        table.columns.name = ljung.columns.name = "SIMULATED"
     return {
         "acf": table,
         "ljung_box": ljung,

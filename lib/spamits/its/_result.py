@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import signal, stats
 
 from spamits.errors import ModelSpecError
 from spamits.its._covariance import ResidualProcess
@@ -119,10 +119,8 @@ class ITSResult:
         proc = p.process
         white = rng.standard_normal((p.n_draws, n)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
         innov = rng.standard_normal((p.n_draws, n)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-        ar = np.empty((p.n_draws, n))
-        ar[:, 0] = rng.standard_normal(p.n_draws) * math.sqrt(proc.ar_var)
-        for t in range(1, n):
-            ar[:, t] = proc.phi * ar[:, t - 1] + innov[:, t]
+        innov[:, 0] = rng.standard_normal(p.n_draws) * math.sqrt(proc.ar_var)  # stationary start
+        ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
         return theta, ar + white - proc.gamma0 / 2
 
     def _mean_factor(self) -> float:
@@ -179,7 +177,13 @@ class ITSResult:
                     rows.append(self._linear_row(spec.label, term, col, z))
             if spec.effect == "decay":
                 rows.extend(self._decay_rows(spec.label, z))
-        return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+        return self._label(pd.DataFrame(rows, columns=EFFECT_COLUMNS))
+
+    def _label(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Name the column axis SIMULATED when the data are simulated, so every displayed table says so."""
+        if self.simulated:
+            table.columns.name = "SIMULATED"
+        return table
 
     def _se(self, col: str) -> float:
         return float(np.sqrt(max(self._p.cov.loc[col, col], 0.0)))
@@ -251,7 +255,7 @@ class ITSResult:
             if first + h - 1 < len(index):
                 rows.append({"window": f"first {h} {self.unit}", **self.impact(index[first], index[first + h - 1])})
         rows.append({"window": "whole post period", **self.impact()})
-        return pd.DataFrame(rows)
+        return self._label(pd.DataFrame(rows))
 
     # --- diagnostics and reporting ----------------------------------------------------------------------------
     def diagnostics(self, lags: int | None = None) -> dict:

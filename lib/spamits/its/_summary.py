@@ -32,7 +32,7 @@ def _header(result, p) -> list[tuple[str, str]]:
         ("Observed periods", f"{int(p.obs.sum())} ({result.n_pre} pre, {result.n_post} post; "
                              f"{int((~p.obs).sum())} missing) in {result.unit}"),
         ("Residual AR(1)", fmt(p.process.phi, 3)),
-        ("Log-likelihood", fmt(p.loglik, 8)),
+        ("Log-likelihood", fmt(p.loglik, 7)),
     ]
     if p.family == "negbin":
         pairs.append(("NB dispersion alpha", fmt(p.nb_alpha, 4)))
