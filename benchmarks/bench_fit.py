@@ -1,0 +1,65 @@
+"""Time one ITS fit per effect shape against a plain statsmodels fit of the same series, in one run.
+
+Baseline: ``statsmodels.GLM(y, X, family=NegativeBinomial(alpha))`` on a design with the same baseline terms
+and a step (what a user would write by hand, without intervals for the counterfactual).  Each spamits timing
+includes the fit, the effects table and the 30-day impact with its simulated interval.  Prints medians and the
+ratio spamits/baseline; nothing is asserted (tests never assert wall-clock times).
+
+    .venv/bin/python benchmarks/bench_fit.py [--repeat 7] [--days 730]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import statsmodels.api as sm
+
+from spamits import its
+from spamits.data import simulate
+
+
+def _median_time(fn, repeat: int) -> float:
+    fn()  # warm up (imports, caches)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--days", type=int, default=730, help="series length in days (event in the middle)")
+    args = parser.parse_args()
+    half = args.days // 2
+    frame = simulate("mccolo", seed=0, n_pre=half, n_post=args.days - half)
+    y = frame["observed"]
+    n = len(y)
+    t = np.arange(n)
+    dow = np.eye(7)[y.index.day_of_week][:, 1:]
+    X = np.column_stack([np.ones(n), t / n, dow, (t >= half).astype(float)])
+
+    def baseline() -> None:
+        sm.GLM(y.to_numpy(), X, family=sm.families.NegativeBinomial(alpha=0.03)).fit()
+
+    base = _median_time(baseline, args.repeat)
+    print(f"series: {n} days (SIMULATED mccolo scenario), repeat={args.repeat}")
+    print(f"{'what':<34}{'median ms':>10}{'ratio':>8}")
+    print(f"{'statsmodels GLM NB (baseline)':<34}{1000 * base:>10.1f}{1.0:>8.2f}")
+    for effect in its.EFFECTS:
+        def run(effect: str = effect) -> None:
+            res = its.fit(y, "2008-11-11", effect=effect, seasonality="dow")
+            res.effects
+            res.impact(y.index[half], y.index[half + 29])
+
+        spent = _median_time(run, args.repeat)
+        print(f"{'spamits fit+impact ' + effect:<34}{1000 * spent:>10.1f}{spent / base:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
