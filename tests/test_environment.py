@@ -147,7 +147,7 @@ def _readme_code() -> list[str]:
     assert readme.is_file(), "README.md is missing; it must show `make test` and `make report`"
     text = readme.read_text(encoding="utf-8")
     fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
-    lines = [ln.strip().lstrip("$ ").strip() for block in fenced for ln in block.splitlines()]
+    lines = [ln.split(" #")[0].strip().lstrip("$ ").strip() for block in fenced for ln in block.splitlines()]
     without_fences = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     return lines + re.findall(r"`([^`\n]+)`", without_fences)
 

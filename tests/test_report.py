@@ -194,7 +194,7 @@ def test_index_escapes_text_from_data_files(tmp_path):
     outcome = fake_outcome(
         "evil",
         event={"id": "evil", "name": EVIL, "date": "<i>2008</i>"},
-        data={"source": '"><img src=x onerror=alert(2)>', "simulated": False},
+        run={"event_id": "evil", "series": '"><img src=x onerror=alert(2)>', "family": "<b>negbin</b>"},
     )
     failed = report.RunOutcome(
         report.Run(name="bad", notebook=FIXTURE, parameters={"event_id": EVIL}), "failed", error=f"Boom: {EVIL}"
@@ -205,6 +205,7 @@ def test_index_escapes_text_from_data_files(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Boom: &lt;script&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "&lt;b&gt;negbin&lt;/b&gt;" in html
 
 
 def test_index_rows_formats_and_is_deterministic(tmp_path):

@@ -202,24 +202,29 @@ def execute_run(run: Run, out_dir: str | os.PathLike[str], *, timeout: int = CEL
     log.info("%s: running %s", run.name, run.notebook.name)
     try:
         error = _execute_and_render(run, work, timeout)
-        results = None
-        if error is None:
-            results, error = _read_results(work / RESULTS_FILE)
-        seconds = round(time.monotonic() - start, 1)
-        if error is None:
-            _publish(work, out / run.name)
-            _remove_tree(out / f"{run.name}.failed")
-            log.info("%s: ok (%.1f s)", run.name, seconds)
-            return RunOutcome(run, "ok", report=out / run.name / f"{run.name}.html", results=results,
-                              seconds=seconds)
-        (work / "error.txt").write_text(error + "\n", encoding="utf-8")
-        _publish(work, out / f"{run.name}.failed")
-        log.error("%s: FAILED (%.1f s): %s", run.name, seconds, error)
-        outcome = outcome_from_disk(run, out)
-        outcome.seconds = seconds
-        return outcome
+        results, error = _read_results(work / RESULTS_FILE) if error is None else (None, error)
+        return _publish_outcome(run, work, out, results, error, round(time.monotonic() - start, 1))
     finally:
         _remove_tree(work)
+
+
+def _publish_outcome(run: Run, work: Path, out: Path, results: dict[str, Any] | None, error: str | None,
+                     seconds: float) -> RunOutcome:
+    """Move ``work`` to ``<out>/<name>/`` (success) or ``<out>/<name>.failed/`` (failure) and describe it."""
+    for path in work.iterdir():  # the notebook may write private files (mkstemp); reports are for reading
+        if path.is_file():
+            path.chmod(0o644)
+    if error is None:
+        _publish(work, out / run.name)
+        _remove_tree(out / f"{run.name}.failed")
+        log.info("%s: ok (%.1f s)", run.name, seconds)
+        return RunOutcome(run, "ok", report=out / run.name / f"{run.name}.html", results=results, seconds=seconds)
+    (work / "error.txt").write_text(error + "\n", encoding="utf-8")
+    _publish(work, out / f"{run.name}.failed")
+    log.error("%s: FAILED (%.1f s): %s", run.name, seconds, error)
+    outcome = outcome_from_disk(run, out)
+    outcome.seconds = seconds
+    return outcome
 
 
 def _execute_and_render(run: Run, work: Path, timeout: int) -> str | None:
@@ -231,6 +236,7 @@ def _execute_and_render(run: Run, work: Path, timeout: int) -> str | None:
             papermill.execute_notebook(
                 str(run.notebook), str(nb_out), parameters={**run.parameters, "results_path": RESULTS_FILE},
                 cwd=str(work), kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,  # saved once at the end (and on failure): ~5 MB each save
                 execution_timeout=timeout,
             )
     except papermill.PapermillExecutionError as exc:
@@ -385,7 +391,10 @@ def _execute_all(runs: list[Run], out: Path, jobs: int) -> list[RunOutcome]:
     if jobs == 1 or len(runs) < 2:
         return [execute_run(run, out) for run in runs]
     # spawn, not fork: the parent may already hold zmq sockets and threads from earlier kernels.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    root = logging.getLogger()
+    fmt = getattr(root.handlers[0].formatter, "_fmt", None) if root.handlers else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_logging,
+                             initargs=(log.getEffectiveLevel(), fmt)) as pool:
         futures = [pool.submit(execute_run, run, out) for run in runs]
         outcomes = []
         for run, future in zip(runs, futures, strict=True):
@@ -394,6 +403,13 @@ def _execute_all(runs: list[Run], out: Path, jobs: int) -> list[RunOutcome]:
             except Exception as exc:  # noqa: BLE001 - a crashed worker fails its run only
                 outcomes.append(RunOutcome(run, "failed", error=f"worker crashed: {type(exc).__name__}: {exc}"))
         return outcomes
+
+
+def _worker_logging(level: int, fmt: str | None) -> None:
+    """Give a worker process the parent's log level and format (spawned workers start unconfigured)."""
+    logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT)
+    for name in ("papermill", "traitlets", "nbconvert"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 # ----------------------------------------------------------------------------------------------- index
@@ -440,13 +456,14 @@ def _index_row(outcome: RunOutcome, out: Path) -> dict[str, Any]:
     data = res.get("data") or {}
     head = res.get("headline") or {}
     event_id = str(event.get("id") or params.get("event_id") or "")
+    catalog = _catalog_event(event_id) if not event else None
     return {
         "name": run.name,
         "href": _relative(outcome.report, out),
         "failed_href": _relative(outcome.failed_report, out),
         "event_id": event_id,
-        "event_name": str(event.get("name") or _event_name(event_id)),
-        "event_date": str(event.get("date") or ""),
+        "event_name": str(event.get("name") or (catalog.name if catalog else "")),
+        "event_date": str(event.get("date") or (catalog.date.strftime("%Y-%m-%d") if catalog else "")),
         "series": str(params.get("series") or data.get("source") or ""),
         "simulated": bool(data.get("simulated")),
         "model": " / ".join(str(params[k]) for k in ("family", "effect", "errors") if params.get(k) is not None),
@@ -459,10 +476,10 @@ def _index_row(outcome: RunOutcome, out: Path) -> dict[str, Any]:
 
 
 def _short(error: str | None, limit: int = 240) -> str:
-    """The last line of an error message, cut to ``limit`` characters (the full text is in error.txt)."""
+    """The first line of an error message, cut to ``limit`` characters (the full text is in error.txt)."""
     lines = (error or "").strip().splitlines()
-    last = lines[-1] if lines else ""
-    return last if len(last) <= limit else last[: limit - 1].rstrip() + "\u2026"
+    first = lines[0] if lines else ""
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "\u2026"
 
 
 def _relative(path: Path | None, out: Path) -> str | None:
@@ -474,16 +491,16 @@ def _relative(path: Path | None, out: Path) -> str | None:
         return Path(path).resolve().as_uri()
 
 
-def _event_name(event_id: str) -> str:
-    """The catalog name of an event id, or "" when it is not in the catalog (e.g. the run that failed on it)."""
+def _catalog_event(event_id: str) -> Any:
+    """The catalog Event of an id, or None when it is not in the catalog (e.g. the run that failed on it)."""
     if not event_id:
-        return ""
+        return None
     try:
         from spamits import events
 
-        return str(events.get(event_id).name)
+        return events.get(event_id)
     except (SpamitsError, LookupError, OSError):
-        return ""
+        return None
 
 
 def _number(value: Any) -> float | None:
