@@ -59,8 +59,10 @@ def build(*, run: dict, event: object, y: pd.Series, result: ITSResult) -> dict:
                  "sha256": y.attrs.get("sha256"), "n": len(y), "start": y.index[0], "end": y.index[-1],
                  "unit": y.attrs.get("unit")}
     label = result.events[0]
-    return clean({"spamits_version": __version__, "run": run, "event": event_info, "data": data_info,
-                  "headline": headline(result, label), **result.to_dict()})
+    fitted = result.to_dict()
+    fitted["data"] = {**fitted["data"], **data_info}  # keep the series' source, sha256 and unit
+    return clean({"spamits_version": __version__, "run": run, "event": event_info,
+                  "headline": headline(result, label), **fitted})
 
 
 def write_json(path: str | os.PathLike, obj: dict) -> Path:

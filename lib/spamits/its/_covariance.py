@@ -21,6 +21,7 @@ counterfactual, so intervals carry both parameter uncertainty and the serially c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,8 +83,8 @@ def fit_residual_process(e: np.ndarray, pos: np.ndarray) -> ResidualProcess:
     den = g[1] + g[2] + g[3]
     phi = (g[2] + g[3] + g[4]) / den if den > 0 else 0.0
     rho1 = g[1] / gamma0
-    if not 0 < phi < 1 or phi < rho1:
-        phi = rho1  # pure AR(1): the white-noise part is not identified
+    if rho1 < 2 / math.sqrt(n) or not 0 < phi < 1 or phi < rho1:
+        phi = rho1  # pure AR(1): weak or unclear correlation, the white-noise part is not identified
     phi = float(min(phi + (1 + 3 * phi) / n, 0.99))
     ar_var = float(min(g[1] / phi, gamma0))
     return ResidualProcess(gamma0, ar_var, phi)
@@ -115,10 +116,25 @@ def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.n
         meat *= n / max(n - p, 1)
         return bread @ meat @ bread, {"errors": "hac", "method": ERRORS["hac"], "lags": lags}
     proc = fit_residual_process(e, pos)
-    C = proc.autocov(pos[:, None] - pos[None, :])
-    meat = Xw.T @ C @ Xw * (n / max(n - p, 1))
+    meat = ar_quadratic_form(Xw, pos, proc) * (n / max(n - p, 1))
     info = {"errors": "ar1", "method": ERRORS["ar1"], "phi": proc.phi, "rho1": proc.rho1}
     return bread @ meat @ bread, info
+
+
+def ar_quadratic_form(Z: np.ndarray, pos: np.ndarray, proc: ResidualProcess) -> np.ndarray:
+    """``Zᵀ C Z`` for the AR(1)+white-noise autocovariance ``C`` of rows at time positions ``pos``, in O(n·p).
+
+    ``C = (γ0 - A)·I + A·R`` with ``R[t, s] = φ^|t-s|``; ``R Z`` is a forward plus a backward first-order
+    recursive filter on the full time grid (gaps as zero rows) minus ``Z`` itself.
+    """
+    from scipy import signal
+
+    full = np.zeros((int(pos[-1] - pos[0]) + 1, Z.shape[1]))
+    full[pos - pos[0]] = Z
+    fwd = signal.lfilter([1.0], [1.0, -proc.phi], full, axis=0)
+    bwd = signal.lfilter([1.0], [1.0, -proc.phi], full[::-1], axis=0)[::-1]
+    RZ = (fwd + bwd - full)[pos - pos[0]]
+    return (proc.gamma0 - proc.ar_var) * (Z.T @ Z) + proc.ar_var * (Z.T @ RZ)
 
 
 def _lag_pairs(pos: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,19 +6,20 @@ import numpy as np
 import pandas as pd
 
 from spamits.its._design import NATURAL_PERIOD
+from spamits.its._estimate import GAUSSIAN, transform
 
 
 def pearson_residuals(result, payload) -> pd.Series:
-    """Pearson residuals on the observed periods (on the log scale for gaussian-log)."""
-    frame = result.frame
+    """Pearson residuals on the observed periods (on the log or logit scale for the Gaussian families)."""
     obs = payload.obs
-    y = frame["observed"].to_numpy()[obs]
-    mu = frame["fitted"].to_numpy()[obs]
-    if payload.family == "gaussian-log":
-        resid = np.log(y) - np.log(mu / np.exp(payload.process.gamma0 / 2))
+    eta = (payload.X_aug.to_numpy() @ payload.params.to_numpy() + payload.offset)[obs]
+    y = payload.y.to_numpy()[obs]
+    if payload.family in GAUSSIAN:
+        resid = transform(payload.family, y) - eta
     else:
+        mu = np.exp(eta)
         resid = (y - mu) / np.sqrt(mu * (1 + payload.nb_alpha * mu))
-    return pd.Series(resid, index=frame.index[obs], name="pearson_residual")
+    return pd.Series(resid, index=payload.y.index[obs], name="pearson_residual")
 
 
 def diagnostics(result, payload, lags: int | None = None) -> dict:

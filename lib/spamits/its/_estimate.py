@@ -1,8 +1,10 @@
 """Point estimation for ITS fits: one log-link model per family, with decay rates profiled out.
 
-Families (all with a log link, so event coefficients are log rate ratios):
+Families (a log link, so event coefficients are log rate ratios, except for shares):
 
 * ``gaussian-log``: least squares on ``log(y)``; the counterfactual mean is ``exp(η + σ²/2)``.
+* ``gaussian-logit``: least squares on ``logit(y)`` for shares in (0, 1) (percentages are divided by 100), so
+  event coefficients are log odds ratios; the counterfactual is ``expit(η)``.
 * ``poisson`` and ``quasipoisson``: Poisson GLM (the same estimates; quasi-Poisson scales the model-based
   covariance by the Pearson dispersion).
 * ``negbin``: NB2 GLM, ``Var(y) = μ + α μ²``, with α estimated by the Pearson moment equation
@@ -21,7 +23,20 @@ from scipy import optimize
 
 from spamits.errors import ModelSpecError
 
-FAMILIES = ("gaussian-log", "poisson", "quasipoisson", "negbin")
+FAMILIES = ("gaussian-log", "gaussian-logit", "poisson", "quasipoisson", "negbin")
+GAUSSIAN = ("gaussian-log", "gaussian-logit")
+
+
+def transform(family: str, y: np.ndarray) -> np.ndarray:
+    """The working response of a Gaussian family: log y or logit y."""
+    return np.log(y) if family == "gaussian-log" else np.log(y / (1 - y))
+
+
+def inverse_link(family: str, eta: np.ndarray) -> np.ndarray:
+    """exp for the log-link families, expit for gaussian-logit."""
+    if family == "gaussian-logit":
+        return 1.0 / (1.0 + np.exp(-eta))
+    return np.exp(eta)
 
 
 @dataclass(frozen=True)
@@ -41,11 +56,19 @@ def check_family(family: str, y: np.ndarray) -> None:
     if family == "gaussian-log" and np.any(y <= 0):
         raise ModelSpecError("family='gaussian-log' needs y > 0 on every day (it models log y); the series has "
                              f"{int(np.sum(y <= 0))} zero or negative values: use 'negbin' or 'quasipoisson'")
+    if family == "gaussian-logit" and np.any((y <= 0) | (y >= 1)):
+        raise ModelSpecError("family='gaussian-logit' needs shares strictly between 0 and 1 (or percentages "
+                             "strictly between 0 and 100); the series has values at or beyond the bounds")
 
 
 def _wls(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    sw = np.sqrt(w)
-    return np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
+    """Weighted least squares by the normal equations (p is small); falls back to lstsq if singular."""
+    Xw = X * w[:, None]
+    try:
+        return np.linalg.solve(Xw.T @ X, Xw.T @ z)
+    except np.linalg.LinAlgError:
+        sw = np.sqrt(w)
+        return np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
 
 
 def irls(X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float = 0.0,
@@ -96,9 +119,10 @@ def nb_alpha_moment(y: np.ndarray, mu: np.ndarray, p: int) -> float:
 def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
               beta0: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Profile objective (to minimise) and coefficients for a fixed design: RSS or deviance."""
-    if family == "gaussian-log":
-        beta = np.linalg.lstsq(X, np.log(y) - off, rcond=None)[0]
-        return float(np.sum((np.log(y) - off - X @ beta) ** 2)), beta
+    if family in GAUSSIAN:
+        z = transform(family, y) - off
+        beta = np.linalg.lstsq(X, z, rcond=None)[0]
+        return float(np.sum((z - X @ beta) ** 2)), beta
     beta = irls(X, y, off, nb_alpha if family == "negbin" else 0.0, beta0)
     mu = np.exp(np.clip(X @ beta + off, -30, 30))
     return _deviance(y, mu, nb_alpha if family == "negbin" else 0.0), beta
@@ -109,10 +133,11 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     import statsmodels.api as sm
 
     n, p = X.shape
-    if family == "gaussian-log":
-        res = sm.OLS(np.log(y) - off, X).fit()
+    if family in GAUSSIAN:
+        z = transform(family, y) - off
+        res = sm.OLS(z, X).fit()
         beta = np.asarray(res.params)
-        resid = np.log(y) - off - X @ beta
+        resid = z - X @ beta
         scale = float(resid @ resid / max(n - p, 1))
         return Estimate(beta, X @ beta + off, scale, 0.0, float(res.llf))
     fam = (sm.families.NegativeBinomial(alpha=nb_alpha) if family == "negbin" and nb_alpha > 0

@@ -40,7 +40,8 @@ def fit(
         monthly).  Missing periods (NaN) are left out of the estimation, never filled.
     events : a date (str or Timestamp), an ``Event`` (``spamits.events.get``) or a list of them.  The period
         containing an event's date is the first post-event period (the event date is inclusive).
-    family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"``; all log link.
+    family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"`` (all log link), or
+        ``"gaussian-logit"`` for shares in (0, 1) or percentages (effects as odds ratios and percentage points).
     effect : per event (one string or one per event): ``"step"`` (level change), ``"slope"`` (trend change per
         period), ``"step+slope"`` or ``"decay"`` (an immediate change ω fading geometrically, ω·δ^k k periods
         after the event; δ is estimated by profile likelihood).
@@ -61,6 +62,7 @@ def fit(
     base = design.baseline(y.index, seasonality, kind)
     off = _log_offset(offset, y.index, "offset")
     base, off = _add_control(base, off, control, control_mode, y.index)
+    y, share_scale = _shares(y, family)
     obs = ~np.isnan(y.to_numpy())
     yv = y.to_numpy()[obs]
     est.check_family(family, yv)
@@ -79,6 +81,7 @@ def fit(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=alpha, n_draws=n_draws, seed=seed,
         seasonality=seasonality, kind=kind, notes=notes, control_mode=control_mode if control is not None else None,
+        share_scale=share_scale,
     )
     return ITSResult(payload)
 
@@ -111,6 +114,21 @@ def _check_y(y: object) -> pd.Series:
     out = values.copy()
     out.attrs = dict(y.attrs)
     return out
+
+
+def _shares(y: pd.Series, family: str) -> tuple[pd.Series, float]:
+    """For gaussian-logit: shares in (0, 1) as they are, percentages (some value > 1, all < 100) divided by 100.
+
+    Returns the series to model and the factor that turns modelled shares back into the series' unit.
+    """
+    if family != "gaussian-logit":
+        return y, 1.0
+    finite = y.dropna()
+    if (finite > 1).any() and (finite < 100).all():
+        out = y / 100.0
+        out.attrs = dict(y.attrs)
+        return out, 100.0
+    return y, 1.0
 
 
 def _check_alpha(alpha: float) -> None:
@@ -205,25 +223,37 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
     return pd.DataFrame(cols, index=base.index), event_cols
 
 
+def _event_matrix(n: int, specs: list[design.EventSpec], deltas: dict[str, float]) -> np.ndarray:
+    """The event columns of all events side by side (n × k), in the order ``_full_design`` uses."""
+    return np.column_stack([c for s in specs for c in design.event_columns(n, s, deltas.get(s.label)).values()])
+
+
 def _profile(family: str, base: pd.DataFrame, specs: list[design.EventSpec], yv: np.ndarray,
              off: np.ndarray, obs: np.ndarray) -> tuple[dict[str, float], float, list[str]]:
     """Decay rates by profile likelihood (coordinate-wise over log half-lives) and the NB dispersion."""
     decays = [s for s in specs if s.effect == "decay"]
     n = len(base)
+    base_obs = base.to_numpy()[obs]
+    off_obs = off[obs]
     hl_hi = {s.label: max(4.0 * (n - s.position), 4.0) for s in decays}
     deltas = {s.label: 0.5 ** (1 / min(7.0, hl_hi[s.label])) for s in decays}
+
+    def design_obs(trial: dict[str, float]) -> np.ndarray:
+        return np.column_stack([base_obs, _event_matrix(n, specs, trial)[obs]])
+
     nb_alpha = 0.0
+    start = None
+    if family == "negbin" or decays:
+        start = est.irls(design_obs(deltas), yv, off_obs) if family not in est.GAUSSIAN else None
     if family == "negbin":
-        X = _full_design(base, specs, deltas)[0].to_numpy()[obs]
-        beta = est.irls(X, yv, off[obs])
-        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ beta + off[obs]), X.shape[1])
+        X = design_obs(deltas)
+        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
     notes: list[str] = []
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
             def objective(log_hl: float, spec: design.EventSpec = spec) -> float:
                 trial = dict(deltas, **{spec.label: 0.5 ** (1 / np.exp(log_hl))})
-                X = _full_design(base, specs, trial)[0].to_numpy()[obs]
-                return est.objective(family, X, yv, off[obs], nb_alpha)[0]
+                return est.objective(family, design_obs(trial), yv, off_obs, nb_alpha, start)[0]
 
             lo, hi = np.log(0.25), np.log(hl_hi[spec.label])
             log_hl = est.minimise_scalar(objective, lo, hi)
@@ -239,8 +269,8 @@ def _profile(family: str, base: pd.DataFrame, specs: list[design.EventSpec], yv:
 
 def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: float) -> tuple[np.ndarray, ...]:
     """Fisher weights, Pearson residuals and log-scale residuals of the observed rows."""
-    if family == "gaussian-log":
-        r = np.log(yv) - eta
+    if family in est.GAUSSIAN:
+        r = est.transform(family, yv) - eta
         return np.ones_like(yv), r, r
     mu = np.exp(eta)
     var = mu * (1 + nb_alpha * mu)
@@ -249,7 +279,7 @@ def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: floa
 
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
-               seed, seasonality, kind, notes, control_mode) -> Payload:
+               seed, seasonality, kind, notes, control_mode, share_scale) -> Payload:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -272,4 +302,5 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index), cov_info=cov_info,
         process=process, nb_alpha=estimate.nb_alpha, scale=estimate.scale, loglik=estimate.loglik,
         alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
+        share_scale=share_scale,
     )

@@ -47,6 +47,7 @@ class Payload:
     seed: int
     notes: tuple
     control_mode: str | None
+    share_scale: float = 1.0  # gaussian-logit: 100 when the series is in percent
 
 
 class ITSResult:
@@ -108,24 +109,49 @@ class ITSResult:
 
     # --- simulation draws --------------------------------------------------------------------------------------
     @cached_property
-    def _draws(self) -> tuple[np.ndarray, np.ndarray]:
-        """Parameter draws (draws × p) and log-scale predictive noise (draws × n), from a fixed seed."""
+    def _theta(self) -> np.ndarray:
+        """Parameter draws (draws × p) from N(params, cov), from a fixed seed."""
         p = self._p
         rng = np.random.default_rng(p.seed)
         vals, vecs = np.linalg.eigh(p.cov.to_numpy())
         root = vecs * np.sqrt(np.clip(vals, 0, None))
-        theta = p.params.to_numpy() + rng.standard_normal((p.n_draws, len(vals))) @ root.T
-        n = len(p.y)
-        proc = p.process
-        white = rng.standard_normal((p.n_draws, n)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
-        innov = rng.standard_normal((p.n_draws, n)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
+        return p.params.to_numpy() + rng.standard_normal((p.n_draws, len(vals))) @ root.T
+
+    def _noise(self, rows: np.ndarray) -> np.ndarray:
+        """Predictive noise on the link scale (draws × rows): stationary AR(1) plus white noise.
+
+        Drawn over the grid from the first to the last requested row (so gaps keep their spacing) with a
+        generator seeded by the fit's seed and the span, so the same window always gets the same draws.
+        """
+        p, proc = self._p, self._p.process
+        first, last = int(rows[0]), int(rows[-1])
+        span = last - first + 1
+        rng = np.random.default_rng([p.seed, first, last])
+        innov = rng.standard_normal((p.n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
         innov[:, 0] = rng.standard_normal(p.n_draws) * math.sqrt(proc.ar_var)  # stationary start
         ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-        return theta, ar + white - proc.gamma0 / 2
+        white = rng.standard_normal((p.n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
+        return (ar + white)[:, rows - first]
 
-    def _mean_factor(self) -> float:
-        """exp(σ²/2) turning a log-scale median into a mean for gaussian-log; 1 for the count families."""
-        return math.exp(self._p.process.gamma0 / 2) if self._p.family == "gaussian-log" else 1.0
+    def _observed(self) -> np.ndarray:
+        """The observed series in its own unit (percent stays percent for gaussian-logit)."""
+        return self._p.y.to_numpy() * self._p.share_scale
+
+    def _response(self, eta: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
+        """Linear predictor (plus log/logit-scale noise for draws) to the series' unit.
+
+        Count families: ``exp(η)`` is the mean and draws use mean-one noise ``exp(v - γ0/2)``; gaussian-log:
+        ``exp(η + γ0/2)`` (log-normal mean) and draws ``exp(η + v)``; gaussian-logit: ``expit(η)`` and draws
+        ``expit(η + v)``, times 100 for a series in percent.
+        """
+        p = self._p
+        half = p.process.gamma0 / 2
+        if p.family == "gaussian-logit":
+            z = eta if noise is None else eta + noise
+            return p.share_scale / (1.0 + np.exp(-z))
+        if p.family == "gaussian-log":
+            return np.exp(eta + half if noise is None else eta + noise)
+        return np.exp(eta if noise is None else eta + noise - half)
 
     def _design_without(self, removed: list[str]) -> np.ndarray:
         X = self._p.X_aug.copy()
@@ -137,9 +163,8 @@ class ITSResult:
         """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off."""
         X = self._design_without(removed)[rows]
         off = self._p.offset[rows]
-        point = np.exp(X @ self._p.params.to_numpy() + off) * self._mean_factor()
-        theta, noise = self._draws
-        draws = np.exp(theta @ X.T + off + noise[:, rows]) * self._mean_factor()
+        point = self._response(X @ self._p.params.to_numpy() + off)
+        draws = self._response(self._theta @ X.T + off, self._noise(rows))
         return point, draws
 
     def _check_events(self, events: list[str] | None) -> list[str]:
@@ -157,10 +182,10 @@ class ITSResult:
         """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
         p = self._p
         rows = np.arange(len(p.y))
-        fitted = np.exp(p.X_aug.to_numpy() @ p.params.to_numpy() + p.offset) * self._mean_factor()
+        fitted = self._response(p.X_aug.to_numpy() @ p.params.to_numpy() + p.offset)
         point, draws = self._counterfactual(self.events, rows)
         lo, hi = np.quantile(draws, [p.alpha / 2, 1 - p.alpha / 2], axis=0)
-        out = pd.DataFrame({"observed": p.y.to_numpy(), "fitted": fitted, "counterfactual": point,
+        out = pd.DataFrame({"observed": self._observed(), "fitted": fitted, "counterfactual": point,
                             "counterfactual_low": lo, "counterfactual_high": hi}, index=p.y.index)
         out.attrs = dict(p.y.attrs)
         return out
@@ -177,7 +202,23 @@ class ITSResult:
                     rows.append(self._linear_row(spec.label, term, col, z))
             if spec.effect == "decay":
                 rows.extend(self._decay_rows(spec.label, z))
-        return self._label(pd.DataFrame(rows, columns=EFFECT_COLUMNS))
+        table = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+        if self._p.family == "gaussian-logit":
+            table = self._add_percentage_points(table)
+        return self._label(table)
+
+    def _add_percentage_points(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Level terms of a share model as percentage-point changes at the event's first period."""
+        X = self._design_without(self.events)
+        eta = X @ self._p.params.to_numpy() + self._p.offset
+        position = {s.label: s.position for s in self._p.specs}
+        out = {"pp": [], "pp_low": [], "pp_high": []}
+        for row in table.itertuples():
+            base = eta[position[row.event]]
+            for key, col in (("pp", "estimate"), ("pp_low", "ci_low"), ("pp_high", "ci_high")):
+                value = getattr(row, col)
+                out[key].append(100 * (_expit(base + value) - _expit(base)) if row.term == "level" else np.nan)
+        return table.assign(**out)
 
     def _label(self, table: pd.DataFrame) -> pd.DataFrame:
         """Name the column axis SIMULATED when the data are simulated, so every displayed table says so."""
@@ -236,7 +277,7 @@ class ITSResult:
         rows, t0, t1 = self._window(start, end)
         removed = self._check_events(events)
         point, draws = self._counterfactual(removed, rows)
-        observed = float(np.sum(self._p.y.to_numpy()[rows]))
+        observed = float(np.sum(self._observed()[rows]))
         cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
         q = [self._p.alpha / 2, 1 - self._p.alpha / 2]
         rel_lo, rel_hi = np.quantile(observed / cf_draws - 1, q)
@@ -281,7 +322,7 @@ class ITSResult:
 
 
 def _expit(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0  # noqa: PLR2004 - avoids overflow
 
 
 def _half_life(delta: float) -> float:

@@ -25,7 +25,7 @@ def _header(result, p) -> list[tuple[str, str]]:
     info = p.cov_info
     err = ERRORS[p.errors] + (f", L={info['lags']}" if "lags" in info else "")
     pairs = [
-        ("Family", f"{p.family} (log link)"),
+        ("Family", f"{p.family} ({'logit' if p.family == 'gaussian-logit' else 'log'} link)"),
         ("Errors", err),
         ("Events", ", ".join(f"{s.label} [{s.effect}] from {s.date.date()}" for s in p.specs)),
         ("Seasonality", str(p.seasonality)),
@@ -58,7 +58,9 @@ def summary(result, p) -> str:
               f"[{fmt(100 * imp['relative_low'], 3)}%, {fmt(100 * imp['relative_high'], 3)}%] ({level}% interval)",
               f"Cumulative effect: {fmt(imp['cumulative'], 4)} [{fmt(imp['cumulative_low'], 4)}, "
               f"{fmt(imp['cumulative_high'], 4)}]",
-              "Level/slope on the log scale (ratio = exp); half-life in " + result.unit + ".",
+              ("Level/slope on the logit scale (ratio = odds ratio; pp = percentage points)"
+               if p.family == "gaussian-logit" else "Level/slope on the log scale (ratio = exp)")
+              + "; half-life in " + result.unit + ".",
               "Intervals carry parameter uncertainty (decay rates included) and serially correlated noise."]
     lines += [f"Note: {n}" for n in p.notes]
     return "\n".join(lines)
