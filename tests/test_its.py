@@ -73,7 +73,7 @@ def test_fit_signature_has_the_contract_keywords_and_defaults():
 
 
 def test_registries_list_what_the_issue_names():
-    assert set(FAMILIES) == {"gaussian-log", "poisson", "quasipoisson", "negbin"}
+    assert set(FAMILIES) == {"gaussian-log", "gaussian-logit", "poisson", "quasipoisson", "negbin"}
     assert set(EFFECTS) == {"step", "slope", "step+slope", "decay"}
     assert {"iid", "hac", "ar1"} <= set(ERRORS)
 

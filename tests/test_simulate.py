@@ -38,7 +38,10 @@ def test_different_seeds_give_different_series():
 def test_frame_shape_index_and_labels(name):
     sc = SCENARIOS[name]
     df = simulate(name, seed=3)
-    assert list(df.columns) == ["observed", "counterfactual", "expected"]
+    assert list(df.columns)[:3] == ["observed", "counterfactual", "expected"]
+    # one log-effect column per simulated event, the scenario's own event first
+    assert list(df.columns)[3] == f"log_effect[{sc.event_id}]"
+    assert all(c.startswith("log_effect[") for c in list(df.columns)[3:])
     assert isinstance(df.index, pd.DatetimeIndex) and df.index.freqstr == "D" and df.index.name == "date"
     assert len(df) == sc.n_pre + sc.n_post
     assert df.index[sc.n_pre] == pd.Timestamp(sc.event_date)  # the event day is the first post day
@@ -53,9 +56,11 @@ def test_frame_shape_index_and_labels(name):
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_observed_never_exceeds_counterfactual_and_equals_it_before_the_event(name):
     df = simulate(name, seed=11)
-    n_pre = SCENARIOS[name].n_pre
+    sc = SCENARIOS[name]
+    first_event = min([pd.Timestamp(sc.event_date)] + [pd.Timestamp(o["event_date"]) for o in sc.others])
+    before = df.index < first_event
     assert (df["observed"] <= df["counterfactual"]).all()
-    np.testing.assert_array_equal(df["observed"].iloc[:n_pre], df["counterfactual"].iloc[:n_pre])
+    np.testing.assert_array_equal(df["observed"][before], df["counterfactual"][before])
 
 
 @pytest.mark.parametrize("name", EFFECT_SCENARIOS)

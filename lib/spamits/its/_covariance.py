@@ -73,21 +73,57 @@ def _autocov_gapped(e: np.ndarray, pos: np.ndarray, maxlag: int) -> np.ndarray:
     return out
 
 
-def fit_residual_process(e: np.ndarray, pos: np.ndarray) -> ResidualProcess:
-    """Fit AR(1)+white noise to residuals ``e`` observed at integer time positions ``pos``."""
+def _raw_process(e: np.ndarray, pos: np.ndarray) -> tuple[float, float, float]:
+    """(γ0, ρ1, φ) of AR(1)+white noise from residual autocovariances at lags 0-4, before bias correction."""
     n = len(e)
     g = _autocov_gapped(e - e.mean(), pos, 4)
     gamma0 = float(g[0])
     if gamma0 <= 0 or g[1] <= 0:
-        return ResidualProcess(max(gamma0, 0.0), 0.0, 0.0)
+        return max(gamma0, 0.0), 0.0, 0.0
     den = g[1] + g[2] + g[3]
     phi = (g[2] + g[3] + g[4]) / den if den > 0 else 0.0
     rho1 = g[1] / gamma0
     if rho1 < 2 / math.sqrt(n) or not 0 < phi < 1 or phi < rho1:
         phi = rho1  # pure AR(1): weak or unclear correlation, the white-noise part is not identified
-    phi = float(min(phi + (1 + 3 * phi) / n, 0.99))
-    ar_var = float(min(g[1] / phi, gamma0))
-    return ResidualProcess(gamma0, ar_var, phi)
+    return gamma0, float(rho1), float(phi)
+
+
+BIAS_SIMULATIONS = 40
+
+
+def fit_residual_process(e: np.ndarray, pos: np.ndarray, X: np.ndarray | None = None) -> ResidualProcess:
+    """Fit AR(1)+white noise to regression residuals ``e`` observed at integer time positions ``pos``.
+
+    Residual autocorrelations are biased towards zero, more so the more regressors were fitted and the
+    stronger the correlation (Turner et al. 2021).  With the design ``X`` given, the bias of (ρ1, φ) is
+    estimated by a seeded parametric bootstrap (simulate the fitted process, take the residuals of the same
+    regression, re-estimate; ``BIAS_SIMULATIONS`` draws) and subtracted, as in Kilian (1998).
+    """
+    gamma0, rho1, phi = _raw_process(e, pos)
+    if phi <= 0 or rho1 <= 0:
+        return ResidualProcess(gamma0, 0.0, 0.0)
+    if X is not None:
+        rho1, phi = _bias_corrected(rho1, phi, pos, X)
+    phi = float(min(phi, 0.99))
+    rho1 = float(min(rho1, phi))
+    return ResidualProcess(gamma0, gamma0 * rho1 / phi if phi > 0 else 0.0, phi)
+
+
+def _bias_corrected(rho1: float, phi: float, pos: np.ndarray, X: np.ndarray) -> tuple[float, float]:
+    from scipy import signal
+
+    rng = np.random.default_rng(20081111)
+    span = int(pos[-1] - pos[0]) + 1
+    share = min(rho1 / phi, 1.0)  # AR part of the variance
+    innov = rng.standard_normal((BIAS_SIMULATIONS, span)) * math.sqrt(1 - phi**2)
+    innov[:, 0] = rng.standard_normal(BIAS_SIMULATIONS)
+    ar = signal.lfilter([1.0], [1.0, -phi], innov, axis=1)[:, pos - pos[0]]
+    sims = math.sqrt(share) * ar + math.sqrt(1 - share) * rng.standard_normal(ar.shape)
+    resid = sims - (sims @ np.linalg.pinv(X).T) @ X.T
+    est = np.array([_raw_process(r, pos)[1:] for r in resid])
+    rho1_bc = rho1 + (rho1 - est[:, 0].mean())
+    phi_bc = phi + (phi - est[:, 1].mean())
+    return max(rho1_bc, 0.0), max(phi_bc, rho1_bc, 0.0)
 
 
 def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.ndarray,
@@ -115,7 +151,7 @@ def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.n
                 meat += (1 - h / (lags + 1)) * (G + G.T)
         meat *= n / max(n - p, 1)
         return bread @ meat @ bread, {"errors": "hac", "method": ERRORS["hac"], "lags": lags}
-    proc = fit_residual_process(e, pos)
+    proc = fit_residual_process(e, pos, X)
     meat = ar_quadratic_form(Xw, pos, proc) * (n / max(n - p, 1))
     info = {"errors": "ar1", "method": ERRORS["ar1"], "phi": proc.phi, "rho1": proc.rho1}
     return bread @ meat @ bread, info

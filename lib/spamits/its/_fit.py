@@ -295,7 +295,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
     w, pearson, logres = _family_weights(family, y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
     cov, cov_info = cov_mod.covariance(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale)
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
-    process = cov_mod.fit_residual_process(logres, pos)
+    process = cov_mod.fit_residual_process(logres, pos, X_aug.to_numpy()[obs])
     return Payload(
         y=y, obs=obs, family=family, errors=errors, specs=tuple(specs), deltas=dict(deltas), kind=kind,
         seasonality=seasonality, X_aug=X_aug, event_cols=event_cols, deriv_cols=deriv_cols, offset=off,
