@@ -54,7 +54,7 @@ def main() -> None:
     for effect in its.EFFECTS:
         def run(effect: str = effect) -> None:
             res = its.fit(y, "2008-11-11", effect=effect, seasonality="dow")
-            res.effects
+            _ = res.effects
             res.impact(y.index[half], y.index[half + 29])
 
         spent = _median_time(run, args.repeat)

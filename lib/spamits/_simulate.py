@@ -212,7 +212,6 @@ def simulate(scenario_name: str, seed: int = 0, **overrides: object) -> pd.DataF
     event = pd.Timestamp(sc.event_date)
     index = pd.date_range(event - pd.Timedelta(days=sc.n_pre), periods=sc.n_pre + sc.n_post, freq="D",
                           name="date")
-    k = np.arange(len(index)) - sc.n_pre
     t = np.arange(len(index)) / 365.0
     weekend = np.isin(index.day_of_week, [5, 6]) * sc.weekend
     log_lam = np.log(sc.base) + sc.trend * t + weekend + _ar1(rng, len(index), sc.phi, sc.sigma)
