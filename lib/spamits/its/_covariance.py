@@ -61,22 +61,19 @@ def nw_lags(n: int) -> int:
 
 
 def _autocov_gapped(e: np.ndarray, pos: np.ndarray, maxlag: int) -> np.ndarray:
-    """Autocovariances at lags 0..maxlag using only pairs of observed rows that are exactly h apart."""
+    """Autocovariances at lags 0..maxlag (last axis) using only pairs of observed rows exactly h apart.
+
+    ``e`` is (n,) or (m, n) for m series observed at the same positions; missing periods count as zeros.
+    """
     n_full = int(pos[-1] - pos[0]) + 1
-    full = np.full(n_full, np.nan)
-    full[pos - pos[0]] = e
-    out = np.empty(maxlag + 1)
-    for h in range(maxlag + 1):
-        a, b = full[: n_full - h], full[h:]
-        ok = ~np.isnan(a) & ~np.isnan(b)
-        out[h] = np.sum(a[ok] * b[ok]) / len(e) if ok.any() else 0.0
-    return out
+    full = np.zeros(e.shape[:-1] + (n_full,))
+    full[..., pos - pos[0]] = e
+    return np.stack([np.sum(full[..., : n_full - h] * full[..., h:], axis=-1) / e.shape[-1]
+                     for h in range(maxlag + 1)], axis=-1)
 
 
-def _raw_process(e: np.ndarray, pos: np.ndarray) -> tuple[float, float, float]:
-    """(γ0, ρ1, φ) of AR(1)+white noise from residual autocovariances at lags 0-4, before bias correction."""
-    n = len(e)
-    g = _autocov_gapped(e - e.mean(), pos, 4)
+def _process_from_autocov(g: np.ndarray, n: int) -> tuple[float, float, float]:
+    """(γ0, ρ1, φ) of AR(1)+white noise from autocovariances at lags 0-4."""
     gamma0 = float(g[0])
     if gamma0 <= 0 or g[1] <= 0:
         return max(gamma0, 0.0), 0.0, 0.0
@@ -86,6 +83,11 @@ def _raw_process(e: np.ndarray, pos: np.ndarray) -> tuple[float, float, float]:
     if rho1 < 2 / math.sqrt(n) or not 0 < phi < 1 or phi < rho1:
         phi = rho1  # pure AR(1): weak or unclear correlation, the white-noise part is not identified
     return gamma0, float(rho1), float(phi)
+
+
+def _raw_process(e: np.ndarray, pos: np.ndarray) -> tuple[float, float, float]:
+    """(γ0, ρ1, φ) of AR(1)+white noise from residual autocovariances at lags 0-4, before bias correction."""
+    return _process_from_autocov(_autocov_gapped(e - e.mean(), pos, 4), len(e))
 
 
 BIAS_SIMULATIONS = 40
@@ -120,7 +122,9 @@ def _bias_corrected(rho1: float, phi: float, pos: np.ndarray, X: np.ndarray) -> 
     ar = signal.lfilter([1.0], [1.0, -phi], innov, axis=1)[:, pos - pos[0]]
     sims = math.sqrt(share) * ar + math.sqrt(1 - share) * rng.standard_normal(ar.shape)
     resid = sims - (sims @ np.linalg.pinv(X).T) @ X.T
-    est = np.array([_raw_process(r, pos)[1:] for r in resid])
+    resid -= resid.mean(axis=1, keepdims=True)
+    autocov = _autocov_gapped(resid, pos, 4)
+    est = np.array([_process_from_autocov(g, len(pos))[1:] for g in autocov])
     rho1_bc = rho1 + (rho1 - est[:, 0].mean())
     phi_bc = phi + (phi - est[:, 1].mean())
     return max(rho1_bc, 0.0), max(phi_bc, rho1_bc, 0.0)

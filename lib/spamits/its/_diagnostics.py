@@ -36,17 +36,21 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
     lb = acorr_ljungbox(resid.to_numpy(), lags=lb_lags)
     ljung = pd.DataFrame({"lag": lb_lags, "statistic": lb["lb_stat"].to_numpy(),
                           "p_value": lb["lb_pvalue"].to_numpy()})
-    n, k = len(resid), len(payload.params)
+    bg = breusch_godfrey(resid.to_numpy(), np.flatnonzero(payload.obs), payload.X_aug.to_numpy()[payload.obs],
+                         sorted({1, min(period, nlags)}))
+    n = len(resid)
+    k = len(payload.params) + (payload.family in {"negbin", "gaussian-log", "gaussian-logit"})
     frame = result.frame
     pre = slice(0, payload.specs[0].position)
     y_pre, fit_pre = frame["observed"].iloc[pre], frame["fitted"].iloc[pre]
     ok = y_pre.notna() & (y_pre > 0)
     mape = float(np.mean(np.abs(y_pre[ok] - fit_pre[ok]) / y_pre[ok]))
     if result.simulated:
-        table.columns.name = ljung.columns.name = "SIMULATED"
+        table.columns.name = ljung.columns.name = bg.columns.name = "SIMULATED"
     return {
         "acf": table,
         "ljung_box": ljung,
+        "breusch_godfrey": bg,
         "dispersion": float(np.sum(resid.to_numpy() ** 2) / max(n - k, 1)),
         "nb_alpha": payload.nb_alpha,
         "residual_ar1": payload.process.phi,
@@ -56,4 +60,23 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
         "aic": -2 * payload.loglik + 2 * k,
         "bic": -2 * payload.loglik + np.log(n) * k,
         "n_obs": n,
+        "n_params": int(k),
     }
+
+
+def breusch_godfrey(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, lags: list[int]) -> pd.DataFrame:
+    """Breusch-Godfrey LM tests: regress the residuals on the design and their own lags (by time position,
+    missing lags as 0); ``n·R²`` is χ² with ``lag`` degrees of freedom under no autocorrelation."""
+    from scipy import stats
+
+    full = np.zeros(int(pos[-1] - pos[0]) + 1)
+    full[pos - pos[0]] = resid
+    rows = []
+    for lag in lags:
+        lagged = np.column_stack([np.concatenate([np.zeros(h), full[:-h]])[pos - pos[0]] for h in range(1, lag + 1)])
+        Z = np.column_stack([X, lagged])
+        fitted = Z @ np.linalg.lstsq(Z, resid, rcond=None)[0]
+        r2 = 1 - np.sum((resid - fitted) ** 2) / np.sum((resid - resid.mean()) ** 2)
+        stat = len(resid) * r2
+        rows.append({"lag": lag, "statistic": float(stat), "p_value": float(stats.chi2.sf(stat, lag))})
+    return pd.DataFrame(rows)

@@ -152,7 +152,7 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     return Estimate(beta, eta, scale, nb_alpha if family == "negbin" else 0.0, float(res.llf))
 
 
-def minimise_scalar(fun, lo: float, hi: float, grid: int = 24) -> float:
+def minimise_scalar(fun, lo: float, hi: float, grid: int = 14) -> float:
     """Global-then-local minimisation of a 1-D function on [lo, hi]: a grid, then bounded Brent."""
     xs = np.linspace(lo, hi, grid)
     vals = np.array([fun(x) for x in xs])
@@ -160,5 +160,5 @@ def minimise_scalar(fun, lo: float, hi: float, grid: int = 24) -> float:
     a, b = xs[max(i - 1, 0)], xs[min(i + 1, grid - 1)]
     if a == b:
         return float(xs[i])
-    res = optimize.minimize_scalar(fun, bounds=(a, b), method="bounded", options={"xatol": 1e-4})
+    res = optimize.minimize_scalar(fun, bounds=(a, b), method="bounded", options={"xatol": 1e-3})
     return float(res.x if res.fun <= vals[i] else xs[i])

@@ -61,7 +61,7 @@ def fit(
     specs = _event_specs(y.index, events, effect)
     base = design.baseline(y.index, seasonality, kind)
     off = _log_offset(offset, y.index, "offset")
-    base, off = _add_control(base, off, control, control_mode, y.index)
+    base, off, controls = _add_control(base, off, control, control_mode, y.index)
     y, share_scale = _shares(y, family)
     obs = ~np.isnan(y.to_numpy())
     yv = y.to_numpy()[obs]
@@ -77,11 +77,14 @@ def fit(
     if family == "negbin":
         nb_alpha = est.nb_alpha_moment(yv, np.exp(estimate.eta), X.shape[1])
         estimate = est.final_fit(family, X, yv, off[obs], nb_alpha)
+    profile = Profile(family, base.to_numpy()[obs], specs, dict(deltas), yv, off[obs], obs, nb_alpha,
+                      estimate.scale)
+    control_table = _control_check(y, controls, obs, specs, notes)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=alpha, n_draws=n_draws, seed=seed,
         seasonality=seasonality, kind=kind, notes=notes, control_mode=control_mode if control is not None else None,
-        share_scale=share_scale,
+        share_scale=share_scale, profile=profile, control_check=control_table,
     )
     return ITSResult(payload)
 
@@ -180,22 +183,24 @@ def _log_offset(values: object, index: pd.DatetimeIndex, name: str) -> np.ndarra
 
 
 def _add_control(base: pd.DataFrame, off: np.ndarray, control: object, mode: str,
-                 index: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray]:
+                 index: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    """Controls as log covariates or as a log offset; also returns each control's log values by name."""
     if control is None:
-        return base, off
+        return base, off, {}
     if mode not in CONTROL_MODES:
         raise ModelSpecError(f"control_mode={mode!r}: must be one of {CONTROL_MODES}")
     frame = control.to_frame() if isinstance(control, pd.Series) else control
     if not isinstance(frame, pd.DataFrame):
         raise ModelSpecError("control: pass a Series or DataFrame indexed like y")
+    logs = {str(col): _log_offset(frame[col], index, f"control[{col!r}]") for col in frame.columns}
     if mode == "offset":
         if frame.shape[1] != 1:
             raise ModelSpecError("control_mode='offset' takes exactly one control series")
-        return base, off + _log_offset(frame.iloc[:, 0], index, "control")
+        return base, off + next(iter(logs.values())), logs
     base = base.copy()
-    for col in frame.columns:
-        base[f"control({col})"] = _log_offset(frame[col], index, f"control[{col!r}]")
-    return base, off
+    for name, values in logs.items():
+        base[f"control({name})"] = values
+    return base, off, logs
 
 
 def _check_pre_period(specs: list[design.EventSpec], obs: np.ndarray, p_base: int, kind: str) -> None:
@@ -252,8 +257,11 @@ def _profile(family: str, base: pd.DataFrame, specs: list[design.EventSpec], yv:
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
             def objective(log_hl: float, spec: design.EventSpec = spec) -> float:
+                nonlocal start
                 trial = dict(deltas, **{spec.label: 0.5 ** (1 / np.exp(log_hl))})
-                return est.objective(family, design_obs(trial), yv, off_obs, nb_alpha, start)[0]
+                value, beta = est.objective(family, design_obs(trial), yv, off_obs, nb_alpha, start)
+                start = beta if family not in est.GAUSSIAN else None  # warm start for the next trial
+                return value
 
             lo, hi = np.log(0.25), np.log(hl_hi[spec.label])
             log_hl = est.minimise_scalar(objective, lo, hi)
@@ -279,7 +287,7 @@ def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: floa
 
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
-               seed, seasonality, kind, notes, control_mode, share_scale) -> Payload:
+               seed, seasonality, kind, notes, control_mode, share_scale, profile, control_check) -> Payload:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -294,6 +302,8 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
     pos = np.flatnonzero(obs)
     w, pearson, logres = _family_weights(family, y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
     cov, cov_info = cov_mod.covariance(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale)
+    cov_iid = cov if errors == "iid" else cov_mod.covariance("iid", X_aug.to_numpy()[obs], w, pearson, pos,
+                                                              estimate.scale)[0]
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
     process = cov_mod.fit_residual_process(logres, pos, X_aug.to_numpy()[obs])
     return Payload(
@@ -302,5 +312,93 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index), cov_info=cov_info,
         process=process, nb_alpha=estimate.nb_alpha, scale=estimate.scale, loglik=estimate.loglik,
         alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
-        share_scale=share_scale,
+        share_scale=share_scale, profile=profile, control_check=control_check,
+        cov_iid=pd.DataFrame(cov_iid, index=params.index, columns=params.index),
     )
+
+
+class Profile:
+    """The profile objective of each decay rate (other coefficients re-fitted, other decay rates fixed).
+
+    ``interval`` inverts the likelihood-ratio statistic: the decay rates whose profile deviance is within
+    ``χ²₁(1-α)·inflation`` of the minimum, where ``inflation`` (>= 1) is the ratio of the chosen error model's
+    variance to the model-based one, so the interval also allows for autocorrelation.  It is asymmetric, and
+    reaches 0 or 1 when the data cannot bound the rate on that side.
+    """
+
+    def __init__(self, family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, scale) -> None:
+        self.family, self.base_obs, self.specs, self.deltas = family, base_obs, specs, deltas
+        self.yv, self.off_obs, self.obs, self.nb_alpha, self.scale = yv, off_obs, obs, nb_alpha, scale
+        self.n = len(obs)
+        self._start: np.ndarray | None = None  # warm start of the IRLS refits
+
+    def objective(self, label: str, log_hl: float) -> float:
+        trial = dict(self.deltas, **{label: 0.5 ** (1 / np.exp(log_hl))})
+        X = np.column_stack([self.base_obs, _event_matrix(self.n, self.specs, trial)[self.obs]])
+        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self._start)
+        self._start = beta if self.family not in est.GAUSSIAN else None
+        return value
+
+    def _lr(self, label: str, log_hl: float, best: float) -> float:
+        value = self.objective(label, log_hl)
+        if self.family in est.GAUSSIAN:
+            return len(self.yv) * np.log(value / best)
+        return (value - best) / (self.scale if self.family == "quasipoisson" else 1.0)
+
+    def interval(self, label: str, alpha: float, inflation: float = 1.0) -> tuple[float, float]:
+        """(low, high) decay rate; 0 or 1 where the profile stays under the threshold up to the search bound."""
+        from scipy import optimize, stats
+
+        spec = next(s for s in self.specs if s.label == label)
+        x_hat = -np.log(2) / np.log(self.deltas[label])  # half-life
+        centre = np.log(x_hat)
+        lo, hi = np.log(0.25), np.log(max(4.0 * (self.n - spec.position), 4.0))
+        best = self.objective(label, centre)
+        threshold = stats.chi2.ppf(1 - alpha, 1) * inflation
+
+        def excess(x: float) -> float:
+            return self._lr(label, x, best) - threshold
+
+        def bound(edge: float) -> float | None:
+            if edge == centre or excess(edge) < 0:
+                return None
+            return float(optimize.brentq(excess, min(edge, centre), max(edge, centre), xtol=1e-3))
+
+        low, high = bound(lo), bound(hi)
+        d_low = 0.0 if low is None else 0.5 ** (1 / np.exp(low))
+        d_high = 1.0 if high is None else 0.5 ** (1 / np.exp(high))
+        return float(d_low), float(d_high)
+
+
+CONTROL_MIN_CORRELATION = 0.3
+
+
+def _control_check(y: pd.Series, controls: dict[str, np.ndarray], obs: np.ndarray, specs: list[design.EventSpec],
+                   notes: list[str]) -> pd.DataFrame | None:
+    """Did each control series track the outcome before the first event?  One row per control.
+
+    ``corr_levels``: correlation of log outcome and log control over the pre-period; ``corr_changes``: the
+    same for period-to-period changes (consecutive observed periods).  A control tracks when both are at least
+    ``CONTROL_MIN_CORRELATION``; otherwise a ModelFitWarning is issued and a note is kept in the result.
+    """
+    if not controls:
+        return None
+    pre = obs.copy()
+    pre[specs[0].position:] = False
+    logy = np.log(np.clip(y.to_numpy()[pre], 1e-12, None))
+    consecutive = np.diff(np.flatnonzero(pre)) == 1
+    rows = []
+    for col, values in controls.items():
+        logc = values[pre]
+        corr_levels = float(np.corrcoef(logy, logc)[0, 1])
+        corr_changes = float(np.corrcoef(np.diff(logy)[consecutive], np.diff(logc)[consecutive])[0, 1])
+        tracked = bool(min(corr_levels, corr_changes) >= CONTROL_MIN_CORRELATION)
+        rows.append({"control": col, "corr_levels": corr_levels, "corr_changes": corr_changes,
+                     "tracked": tracked})
+        if not tracked:
+            message = (f"control {col!r} did not track the outcome before the first event "
+                       f"(correlation of log levels {corr_levels:.2f}, of changes {corr_changes:.2f}; both should "
+                       f"be >= {CONTROL_MIN_CORRELATION}): the comparative estimate rests on it")
+            notes.append(message)
+            warn(message, ModelFitWarning, stacklevel=4)
+    return pd.DataFrame(rows)

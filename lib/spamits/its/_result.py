@@ -48,6 +48,9 @@ class Payload:
     notes: tuple
     control_mode: str | None
     share_scale: float = 1.0  # gaussian-logit: 100 when the series is in percent
+    cov_iid: pd.DataFrame | None = None  # model-based covariance, for the profile-interval inflation
+    profile: object = None  # _fit.Profile: the decay-rate profile likelihood
+    control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
 
 
 class ITSResult:
@@ -90,6 +93,11 @@ class ITSResult:
     @property
     def cov(self) -> pd.DataFrame:
         return self._p.cov.copy()
+
+    @property
+    def control_check(self) -> pd.DataFrame | None:
+        """Pre-period check that each control series tracked the outcome (None without controls)."""
+        return None if self._p.control_check is None else self._p.control_check.copy()
 
     @property
     def notes(self) -> list[str]:
@@ -237,14 +245,9 @@ class ITSResult:
                 "ratio": math.exp(est), "ratio_low": math.exp(lo), "ratio_high": math.exp(hi)}
 
     def _decay_rows(self, label: str, z: float) -> list[dict]:
+        """Decay rate and half-life with a profile-likelihood interval (asymmetric, honest near 0 and 1)."""
         delta = self._p.deltas[label]
-        se = self._se(self._p.deriv_cols[label])
-        column = self._p.X_aug[self._p.deriv_cols[label]].to_numpy()
-        if se > 0 and np.max(np.abs(column)) > 1e-10:
-            logit = math.log(delta / (1 - delta))
-            d_lo, d_hi = _expit(logit - z * se), _expit(logit + z * se)
-        else:  # no effect to decay: the rate is not identified
-            d_lo, d_hi = 0.0, 1.0
+        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, self._inflation(label))
         nan = float("nan")
         rate = {"event": label, "term": "decay_rate", "estimate": delta, "ci_low": d_lo, "ci_high": d_hi,
                 "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
@@ -252,10 +255,64 @@ class ITSResult:
                 "ci_high": _half_life(d_hi), "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
         return [rate, half]
 
+    def _inflation(self, label: str) -> float:
+        """How much the chosen error model widens the decay rate's variance over the model-based one (>= 1).
+
+        The profile-likelihood threshold is multiplied by it, so the interval also allows for autocorrelation.
+        """
+        col = self._p.deriv_cols[label]
+        model_var = float(self._p.cov_iid.loc[col, col])
+        chosen_var = float(self._p.cov.loc[col, col])
+        return max(chosen_var / model_var, 1.0) if model_var > 0 else 1.0
+
+    def recovery_time(self, fraction: float = 0.9, event: str | None = None) -> dict:
+        """Periods after ``event`` until observed/counterfactual is back to ``fraction`` and stays there.
+
+        For a drop, the first k with ``exp(effect_k) >= fraction`` (0.9: within 10% of the counterfactual) that
+        holds until the end of the series; the interval comes from the parameter draws (decay rate included).
+        ``estimate``/``low``/``high`` are None when recovery is not reached within the window (``within_window``
+        says whether the estimate is).
+        """
+        if not 0 < fraction < 1:
+            raise ModelSpecError(f"recovery_time: fraction={fraction} must be between 0 and 1 (0.9 = within 10%)")
+        label = self._check_events([event])[0] if event is not None else self.events[0]
+        spec = next(s for s in self._p.specs if s.label == label)
+        horizon = len(self._p.y) - spec.position
+        paths = self._effect_paths(spec, horizon)
+        times = _first_recovery(paths, math.log(fraction))
+        point, draws = times[0], times[1:]
+        q = np.quantile(draws, [self._p.alpha / 2, 1 - self._p.alpha / 2], method="inverted_cdf")
+
+        def periods(x: float) -> float | None:
+            return None if not np.isfinite(x) else float(x)
+
+        return {"event": label, "fraction": fraction, "estimate": periods(point), "low": periods(q[0]),
+                "high": periods(q[1]), "unit": self.unit, "within_window": bool(np.isfinite(point)),
+                "window_periods": int(horizon)}
+
+    def _effect_paths(self, spec: EventSpec, horizon: int) -> np.ndarray:
+        """Log effect of one event k = 0..horizon-1 periods after it: row 0 at the estimates, then one per draw."""
+        names = list(self._p.params.index)
+        theta = np.vstack([self._p.params.to_numpy(), self._theta])
+        k = np.arange(horizon, dtype=float)
+        path = np.zeros((theta.shape[0], horizon))
+        level = f"level({spec.label})"
+        if spec.effect == "decay":
+            logit = math.log(self._p.deltas[spec.label] / (1 - self._p.deltas[spec.label]))
+            delta = 1 / (1 + np.exp(-(logit + theta[:, names.index(self._p.deriv_cols[spec.label])])))
+            path += theta[:, [names.index(level)]] * delta[:, None] ** k
+        elif level in names:
+            path += theta[:, [names.index(level)]]
+        slope = f"slope({spec.label})"
+        if slope in names:
+            path += theta[:, [names.index(slope)]] * k
+        return path
+
     # --- impact ------------------------------------------------------------------------------------------------
-    def _window(self, start: object, end: object) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
+    def _window(self, start: object, end: object, events: list[str] | None = None
+                ) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
         index = self._p.y.index
-        first = self._p.specs[0].position
+        first = min(s.position for s in self._p.specs if events is None or s.label in events)
         t0 = index[first] if start is None else pd.Timestamp(start)
         t1 = index[-1] if end is None else pd.Timestamp(end)
         if t1 < t0:
@@ -269,13 +326,14 @@ class ITSResult:
         """Relative and cumulative effect of ``events`` (default: all) over ``[start, end]`` (inclusive).
 
         ``relative = sum(observed)/sum(counterfactual) - 1`` and ``cumulative = sum(observed) -
-        sum(counterfactual)`` (in the series' unit), summed over observed periods of the window (default: the
-        whole post period from the first event).  Intervals are percentiles of a parametric simulation that
-        draws every coefficient (decay rates included) from its covariance and adds the serially correlated
-        noise of the counterfactual.
+        sum(counterfactual)`` (in the series' unit), summed over observed periods of the window (default: from
+        the first of the named events to the end).  The counterfactual removes only the named events' terms, so
+        with several events this is the contribution of those events.  Intervals are percentiles of a parametric
+        simulation that draws every coefficient (decay rates included) from its covariance and adds the serially
+        correlated noise of the counterfactual.
         """
-        rows, t0, t1 = self._window(start, end)
         removed = self._check_events(events)
+        rows, t0, t1 = self._window(start, end, removed)
         point, draws = self._counterfactual(removed, rows)
         observed = float(np.sum(self._observed()[rows]))
         cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
@@ -319,6 +377,14 @@ class ITSResult:
         from spamits.its._summary import to_dict
 
         return to_dict(self, self._p)
+
+
+def _first_recovery(paths: np.ndarray, threshold: float) -> np.ndarray:
+    """Per row, the first index from which every later value is >= threshold (inf if the last one is not)."""
+    below = paths < threshold
+    recovered = ~below[:, -1]
+    last_below = np.where(below.any(axis=1), below.shape[1] - 1 - np.argmax(below[:, ::-1], axis=1), -1)
+    return np.where(recovered, last_below + 1.0, np.inf)
 
 
 def _expit(x: float) -> float:
