@@ -11,13 +11,15 @@ from spamits.errors import ModelSpecError
 from spamits.its._result import ITSResult
 
 
-def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int = 30) -> pd.DataFrame:
+def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int = 30,
+            event: str | None = None) -> pd.DataFrame:
     """One row per fit: specification, information criteria, residual checks and headline effects.
 
     ``fits``: a mapping name -> result (or a list, named ``fit 1``, ``fit 2``...).  ``delta_aic`` is the AIC
     minus the smallest AIC among fits of the same family on the same data (likelihoods of different families
-    or series are not comparable, so it is NaN across them).  ``relative_<horizon>`` is the relative effect of
-    all events over the first ``horizon`` periods after the first event, with its interval.
+    or series are not comparable, so it is NaN across them).  The headline columns are for ``event`` (default:
+    each fit's first event): its immediate change, half-life, and ``relative_<horizon>``, the relative effect
+    of that event alone over the first ``horizon`` periods from its date, with its interval.
     """
     named = dict(fits) if isinstance(fits, Mapping) else {f"fit {i}": f for i, f in enumerate(fits, 1)}
     if not named:
@@ -25,7 +27,7 @@ def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int
     bad = [k for k, v in named.items() if not isinstance(v, ITSResult)]
     if bad:
         raise ModelSpecError(f"compare: {bad} are not ITSResult objects (results of spamits.its.fit)")
-    rows = [_row(name, fit, horizon) for name, fit in named.items()]
+    rows = [_row(name, fit, horizon, event) for name, fit in named.items()]
     table = pd.DataFrame(rows)
     key = table["family"] + "|" + table["data_key"]
     table["delta_aic"] = table["aic"] - table.groupby(key)["aic"].transform("min")
@@ -35,15 +37,18 @@ def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int
     return table
 
 
-def _row(name: str, fit: ITSResult, horizon: int) -> dict:
+def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
     diag = fit.diagnostics()
     effects = fit.effects
-    first = fit.events[0]
-    level = effects[(effects["event"] == first) & (effects["term"] == "level")]
-    half = effects[(effects["event"] == first) & (effects["term"] == "half_life")]
-    table = fit.impact_table(horizons=(horizon,))
-    window = table[table["window"].str.startswith("first")]
-    rel = window.iloc[0] if len(window) else None
+    label = event if event is not None else fit.events[0]
+    level = effects[(effects["event"] == label) & (effects["term"] == "level")]
+    half = effects[(effects["event"] == label) & (effects["term"] == "half_life")]
+    spec = next((s for s in fit._p.specs if s.label == label), None)
+    if spec is None:
+        raise ModelSpecError(f"compare: event {label!r} is not in fit {name!r} (its events: {fit.events})")
+    index = fit.frame.index
+    end = index[min(spec.position + horizon - 1, len(index) - 1)]
+    rel = fit.impact(index[spec.position], end, events=[label])
     y = fit.frame["observed"]
     return {
         "model": name,
@@ -60,8 +65,42 @@ def _row(name: str, fit: ITSResult, horizon: int) -> dict:
         "mape_pre": diag["mape_pre"],
         "immediate_change": float(level["ratio"].iloc[0] - 1) if len(level) else np.nan,
         "half_life": float(half["estimate"].iloc[0]) if len(half) else np.nan,
-        f"relative_{horizon}": rel["relative"] if rel is not None else np.nan,
-        f"relative_{horizon}_low": rel["relative_low"] if rel is not None else np.nan,
-        f"relative_{horizon}_high": rel["relative_high"] if rel is not None else np.nan,
+        f"relative_{horizon}": rel["relative"],
+        f"relative_{horizon}_low": rel["relative_low"],
+        f"relative_{horizon}_high": rel["relative_high"],
         "data_key": f"{y.index[0]}|{y.index[-1]}|{float(np.nansum(y.to_numpy())):.6g}",
     }
+
+
+def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequence[str]],
+              errors: Sequence[str] = ("ar1", "hac", "iid"), **fit_kwargs: object) -> dict[str, ITSResult]:
+    """Fit every effect specification × error model; keys are ``"<effect name> / <errors>"``.
+
+    ``effects`` maps a name to what ``fit`` takes as ``effect`` (one shape, or one per event); other keywords
+    go to :func:`spamits.its.fit`.  The point estimates of one effect specification do not depend on the
+    error model, only its intervals do.
+    """
+    from spamits.its._fit import fit
+
+    return {f"{name} / {err}": fit(y, events, effect=shape, errors=err, **fit_kwargs)
+            for name, shape in effects.items() for err in errors}
+
+
+def verdict(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
+    """A plain-language reading of a ``compare`` table: which effect shape the data support (AIC) and whether
+    the residuals are autocorrelated (Breusch-Godfrey), hence which error model to trust."""
+    best = table.loc[table["aic"].idxmin()]
+    shapes = table.drop_duplicates("effects").sort_values("aic")
+    lines = [f"Effect shape: the data support '{best['model'].split(' / ')[0]}' ({best['effects']}); "
+             + ", ".join(f"'{r.model.split(' / ')[0]}' has AIC {r.aic - best['aic']:.1f} higher"
+                         for r in shapes.iloc[1:].itertuples())
+             + (" (a difference above 10 is strong support)." if len(shapes) > 1 else ".")]
+    autocorrelated = bool((table["breusch_godfrey_p"] < alpha).any())
+    if autocorrelated:
+        lines.append(f"Residuals are autocorrelated (Breusch-Godfrey p < {alpha}; residual AR(1) about "
+                     f"{best['residual_ar1']:.2f}): model-based ('iid') intervals are too narrow; use 'ar1' "
+                     "(or 'hac', which truncates the autocorrelation and tends to be narrower).")
+    else:
+        lines.append(f"No residual autocorrelation detected (Breusch-Godfrey p >= {alpha}); the error models "
+                     "give similar intervals.")
+    return "\n".join(lines)

@@ -286,9 +286,10 @@ class ITSResult:
         def periods(x: float) -> float | None:
             return None if not np.isfinite(x) else float(x)
 
-        return {"event": label, "fraction": fraction, "estimate": periods(point), "low": periods(q[0]),
-                "high": periods(q[1]), "unit": self.unit, "within_window": bool(np.isfinite(point)),
-                "window_periods": int(horizon)}
+        out = {"event": label, "fraction": fraction, "estimate": periods(point), "low": periods(q[0]),
+               "high": periods(q[1]), "unit": self.unit, "within_window": bool(np.isfinite(point)),
+               "window_periods": int(horizon)}
+        return {"data": "SIMULATED", **out} if self.simulated else out
 
     def _effect_paths(self, spec: EventSpec, horizon: int) -> np.ndarray:
         """Log effect of one event k = 0..horizon-1 periods after it: row 0 at the estimates, then one per draw."""

@@ -1,0 +1,152 @@
+"""Tests of spamits.validation: a small simulation study (negbin with AR(1) errors) and its tables and figures.
+
+The study here is a reduced version of the one in ``notebooks/validation.ipynb``: phi 0 and 0.8, a 50% drop,
+half-lives of 3 and 14 days, a lasting drop and the overlapping pair, 12 seeds per cell.  With 12 series a
+cell's coverage moves in steps of 8 points, so the thresholds hold pooled figures, not single cells.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamits import plots, validation
+from spamits.errors import ModelSpecError
+from spamits.validation import DEFAULT_METHODS, RUN_COLUMNS, TABLE_COLUMNS, StudyResult, simulation_study
+
+SMALL = {"phis": (0.0, 0.8), "drops": (0.5,), "half_lives": (3.0, 14.0), "lasting": True, "overlapping": True,
+         "seeds": 12, "methods": [("negbin", "ar1")], "n_draws": 500}
+CELLS_PER_PHI = 2 + 1 + 2  # two decay half-lives, one lasting drop, two events of the overlapping pair
+
+
+@functools.cache
+def _study() -> StudyResult:
+    return simulation_study(**SMALL)
+
+
+def test_default_methods_are_the_issue_pairs():
+    assert DEFAULT_METHODS[0] == ("negbin", "ar1")
+    assert set(DEFAULT_METHODS) == {("negbin", "ar1"), ("negbin", "hac"), ("negbin", "iid"),
+                                    ("quasipoisson", "ar1"), ("gaussian-log", "ar1")}
+
+
+@pytest.mark.slow
+def test_table_shape_columns_and_labels():
+    study = _study()
+    assert list(study.table.columns) == TABLE_COLUMNS
+    assert list(study.runs.columns) == RUN_COLUMNS
+    assert len(study.table) == 2 * CELLS_PER_PHI
+    assert len(study.runs) == 2 * CELLS_PER_PHI * SMALL["seeds"]
+    assert (study.table["n"] == SMALL["seeds"]).all()
+    assert (study.table["failed"] == 0).all()
+    assert set(study.table["design"]) == {"decay", "lasting", "overlap"}
+    assert set(study.table["method"]) == {"negbin/ar1"}
+    for table in (study.runs, study.table, study.by_method(), study.overlap(), study.recommended_errors()):
+        assert table.columns.name == "SIMULATED"
+    assert study.settings["seeds"] == SMALL["seeds"]
+
+
+@pytest.mark.slow
+def test_coverage_in_a_sane_range_and_bias_small():
+    study = _study()
+    runs = study.runs
+    pooled = runs["covered"].mean()
+    assert 0.85 <= pooled <= 1.0, pooled
+    assert study.table["coverage"].min() >= 0.6
+    for phi, group in runs.groupby("phi"):
+        assert group["covered"].mean() >= 0.8, phi
+    assert abs((runs["estimate"] - runs["truth"]).mean()) < 0.02
+    assert study.table["bias"].abs().max() < 0.1
+    row = study.by_method().iloc[0]
+    assert row["method"] == "negbin/ar1"
+    assert row["coverage"] == pytest.approx(pooled)
+    assert row["min_coverage"] == pytest.approx(study.table["coverage"].min())
+
+
+@pytest.mark.slow
+def test_median_half_life_within_a_quarter_of_the_truth():
+    decay = _study().table.query("effect == 'decay'")
+    assert len(decay) == 2 * 2 + 2  # the decay design and the first event of each overlapping pair
+    rel = decay["median_half_life"] / decay["half_life"] - 1
+    np.testing.assert_allclose(rel, decay["half_life_rel_error"])
+    assert (rel.abs() <= 0.25).all(), decay[["phi", "half_life", "median_half_life"]]
+    assert decay["half_life_coverage"].min() >= 0.7
+
+
+@pytest.mark.slow
+def test_overlapping_contributions_are_covered_in_most_series():
+    study = _study()
+    overlap = study.overlap()
+    assert set(overlap["event"]) == {"first", "second"}
+    runs = study.runs.query("design == 'overlap'")
+    assert runs["covered"].mean() >= 0.8
+    first, second = (runs[runs["event"] == e] for e in ("first", "second"))
+    assert (first["truth"] < 0).all() and (second["truth"] < 0).all()
+    # the truth of each event is its own contribution: the 30% lasting drop, not the two events together
+    assert second["truth"].mean() == pytest.approx(-0.3, abs=0.03)
+    assert (second["level_true"] == pytest.approx(math.log(0.7))).all()
+
+
+@pytest.mark.slow
+def test_study_is_deterministic():
+    again = simulation_study(**SMALL)
+    pd.testing.assert_frame_equal(again.runs, _study().runs)
+    pd.testing.assert_frame_equal(again.table, _study().table)
+
+
+@pytest.mark.slow
+def test_summary_recommendation_and_json():
+    study = _study()
+    text = study.summary()
+    assert text.startswith("SIMULATED")
+    assert "negbin/ar1" in text and "closest to nominal for negbin" in text
+    rec = study.recommended_errors()
+    assert list(rec["family"]) == ["negbin"] and list(rec["errors"]) == ["ar1"]
+    blob = json.dumps(study.to_dict(), allow_nan=False)
+    back = json.loads(blob)
+    assert back["data"] == "SIMULATED"
+    assert len(back["table"]) == len(study.table)
+
+
+@pytest.mark.slow
+def test_figures_say_simulated_and_have_units():
+    study = _study()
+    for fig in (plots.fig_coverage(study.table), plots.fig_half_life(study.table)):
+        assert "SIMULATED" in fig.layout.title.text
+        named = [t.name for t in fig.data if t.name and t.name.startswith(("negbin", "phi"))]
+        assert named and all("SIMULATED" in n for n in named)
+        assert "(" in fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text
+        assert any(a.text.startswith("Source:") for a in fig.layout.annotations)
+        assert fig.to_json() == fig.to_json()
+    cov = plots.fig_coverage(study.table)
+    ys = [y for t in cov.data for y in t.y]
+    assert all(0 <= y <= 100 for y in ys)
+
+
+def test_recommended_errors_picks_the_model_closest_to_nominal():
+    table = pd.DataFrame({"family": ["negbin"] * 4, "errors": ["ar1", "ar1", "iid", "iid"],
+                          "coverage": [0.93, 0.96, 0.99, 0.95], "n": [20] * 4})
+    rec = validation.recommended_errors(StudyResult(runs=pd.DataFrame(), table=table, settings={"alpha": 0.05}))
+    assert rec.iloc[0]["errors"] == "ar1"
+    assert rec.iloc[0]["mean_abs_gap"] == pytest.approx(0.015)
+    assert rec.iloc[0]["compared"] == "ar1, iid"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"phis": (1.0,)}, "phis"),
+    ({"drops": (0.0,)}, "drops"),
+    ({"half_lives": (-1.0,)}, "half_lives"),
+    ({"seeds": 0}, "seeds"),
+    ({"methods": [("negbin", "newey")]}, "method"),
+    ({"methods": []}, "methods"),
+    ({"horizon": 200}, "horizon"),
+    ({"jobs": 0}, "jobs"),
+])
+def test_bad_arguments_name_the_parameter(kwargs, match):
+    with pytest.raises(ModelSpecError, match=match):
+        simulation_study(**kwargs)
