@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from spamits import paths
+from spamits._display import DisplayTable
 from spamits._simulate import SCENARIOS, simulate
 from spamits.errors import DataGapWarning, DataValidationError, ModelSpecError, warn
 
@@ -39,8 +40,9 @@ __all__ = [
     "simulate",
     "validate",
     "vendor_figures",
-    "window",
     "vendor_series",
+    "vendor_table",
+    "window",
 ]
 
 logger = logging.getLogger(__name__)
@@ -461,8 +463,8 @@ def window(y: pd.Series, date: object, *, pre: int, post: int) -> pd.Series:
     return out
 
 
-def describe(y: pd.Series) -> pd.DataFrame:
-    """A small (field, value) table saying what a series is: source, SIMULATED or real, span, gaps, total."""
+def describe(y: pd.Series) -> DisplayTable:
+    """A (field, value) table saying what a series is: SIMULATED or real, source, span, gaps; shown in full."""
     sim = bool(y.attrs.get("simulated", False))
     gaps = int(y.isna().sum())
     rows = [
@@ -478,7 +480,8 @@ def describe(y: pd.Series) -> pd.DataFrame:
     ]
     if y.attrs.get("sha256"):
         rows.append(("sha256", y.attrs["sha256"]))
-    return pd.DataFrame(rows, columns=["field", "value"]).set_index("field")
+    caption = "SIMULATED series" if sim else "Real series"
+    return DisplayTable(pd.DataFrame(rows, columns=["field", "value"]).set_index("field"), caption=caption)
 
 
 def vendor_figures(
@@ -505,6 +508,18 @@ def vendor_figures(
     if event is not None:
         table = table[_event_window(table, event, months)]
     return table.reset_index(drop=True)
+
+
+def vendor_table(event: str, *, months: int = 6) -> DisplayTable:
+    """The vendor figures within ``months`` of an event for display (full text, escaped), one row per figure.
+
+    Real published figures, one vendor and metric per row, never combined; conflicting rows are marked.
+    """
+    table = vendor_figures(event=event, months=months)
+    shown = table[["vendor", "metric", "period", "value", "unit", "conflict", "source_url"]]
+    caption = (f"Figures published by vendors within {months} months of {event} (real, data/vendor_figures.csv); "
+               "different vendors and metrics measure different things")
+    return DisplayTable(shown.reset_index(drop=True), caption=caption)
 
 
 def vendor_series(vendor: str, metric: str, *, conflict: ConflictPolicy = "raise") -> pd.Series:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from spamits import paths
+from spamits._display import DisplayTable
 from spamits.errors import DataValidationError, UnknownEventError
 
 __all__ = ["MECHANISMS", "KINDS", "REQUIRED_COLUMNS", "Event", "load", "get"]
@@ -240,15 +241,13 @@ def _to_event(row: pd.Series) -> Event:
     )
 
 
-def describe(event: Event) -> pd.DataFrame:
-    """A two-column table (field, value) of one catalog row for display; sources one per row.
-
-    Values are plain text: the notebook's HTML output escapes them (pandas ``to_html`` escapes by default).
-    """
+def describe(event: Event) -> DisplayTable:
+    """A (field, value) table of one catalog row for display, sources one per row, shown in full and escaped."""
     rows = [("id", event.id), ("name", event.name), ("date (UTC)", event.date.date().isoformat()),
             ("date range in sources", f"{event.date_lo.date().isoformat()} to {event.date_hi.date().isoformat()}"),
             ("mechanism", f"{event.mechanism} ({'; '.join(MECHANISMS.get(m, m) for m in event.mechanism.split('+'))})"),
             ("kind", event.kind), ("botnets", ", ".join(event.botnets)),
             ("reported effect", event.reported_effect)]
     rows += [(f"source {i}", url) for i, url in enumerate(event.sources, 1)]
-    return pd.DataFrame(rows, columns=["field", "value"]).set_index("field")
+    return DisplayTable(pd.DataFrame(rows, columns=["field", "value"]).set_index("field"),
+                        caption=f"Catalog entry {event.id} (data/events.csv)")
