@@ -184,6 +184,9 @@ _STUDY_PANELS = {"decay": "decaying drop (decay fit)", "lasting": "lasting drop 
                  "overlap": "two overlapping events (joint fit)"}
 _METHOD_COLORS = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#7f8c8d"]
 _DROP_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x"]
+_SIDE_LEGEND = {"legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+                "margin": {"l": 70, "r": 210, "t": 90, "b": 110}}
+_HALF_LIFE_TICKS = [1, 2, 3, 5, 7, 14, 30, 60, 120, 240, 480]
 
 
 def _study_source(table: pd.DataFrame) -> str:
@@ -218,8 +221,11 @@ def fig_coverage(table: pd.DataFrame, *, level: int = 95, title: str = "Coverage
     fig.add_hline(y=level, row="all", col="all", line={"color": "#333", "dash": "dash", "width": 1})
     fig = _finish(fig, title=_title(title, True), y_title=f"coverage of {level}% intervals (% of series)",
                   x_title="AR(1) coefficient phi (unitless)", source=source or _study_source(table))
+    lowest = float(np.nanmin(100 * table["coverage"].to_numpy(dtype=float), initial=100.0))
+    fig.update_yaxes(range=[min(85.0, np.floor(lowest) - 2.0), 100.5])
     fig.update_yaxes(title_text="", col=2)
     fig.update_yaxes(title_text="", col=3)
+    fig.update_layout(**_SIDE_LEGEND)
     return fig
 
 
@@ -257,6 +263,140 @@ def fig_half_life(table: pd.DataFrame, *, method: str | None = None,
                                  marker={"color": "#555", "symbol": _DROP_SYMBOLS[j % len(_DROP_SYMBOLS)]}))
     fig = _finish(fig, title=_title(f"{title} ({method})", True), y_title="median estimated half-life (days)",
                   x_title="true half-life (days)", source=source or _study_source(table))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    fig.update_xaxes(type="log", tickvals=_HALF_LIFE_TICKS)
+    fig.update_yaxes(type="log", tickvals=_HALF_LIFE_TICKS)
+    fig.update_layout(**_SIDE_LEGEND)
+    return fig
+
+
+# --- robustness (spamits.robust) ---------------------------------------------------------------------------------
+
+_KIND_COLORS = {"takedown": "#1f4e79", "pause": "#d68910"}
+
+
+def _pct(values: object) -> np.ndarray:
+    """Log changes to percent changes: 100·(exp(x) - 1)."""
+    return 100 * (np.exp(np.asarray(values, dtype=float)) - 1)
+
+
+def fig_placebo(result: object, *, bins: int = 40, title: str | None = None, source: str | None = None) -> go.Figure:
+    """Histogram of the placebo estimates (percent change) with the real event's estimate marked.
+
+    ``result`` is a ``spamits.robust.PlaceboResult``; the empirical p-value is in the observed line's label.
+    """
+    sim = bool(result.simulated)
+    per = " per period" if result.term == "slope" else ""
+    fig = go.Figure(go.Histogram(x=_values(_pct(result.table["estimate"]), 2), nbinsx=bins,
+                                 name=_label(f"placebo dates (n = {result.n})", sim), marker_color="#9dc3e6"))
+    observed = round(float(_pct(result.observed)), 2)
+    fig.add_trace(go.Scatter(x=[observed, observed], y=[0, 1], yaxis="y2", mode="lines",
+                             line={"color": COLORS["counterfactual"], "width": 2},
+                             name=_label(f"{result.event} {result.event_date.date()} ({observed:+.1f}%; "
+                                         f"p = {result.p_value:.3f})", sim)))
+    fig.update_layout(yaxis2={"overlaying": "y", "range": [0, 1], "visible": False})
+    title = title or f"Placebo-in-time test of {result.event}: estimates at dates with no event"
+    return _finish(fig, title=_title(title, sim), y_title="placebo dates (count)",
+                   x_title=f"estimated {'immediate change' if result.term == 'level' else 'trend change'} "
+                           f"(%{per})", source=source or _source(result.table, result.source or None))
+
+
+def fig_sweep(table: pd.DataFrame, *, x: str, term: str = "level", title: str | None = None,
+              source: str | None = None) -> go.Figure:
+    """Estimate of ``term`` (percent change) with its interval across a date or window sweep.
+
+    ``table`` is ``robust.date_sweep`` (``x="date"``; the catalog date is drawn in red) or
+    ``robust.window_sweep`` (``x="window"``); the 30-period relative effect and its interval are shown too.
+    """
+    sim = table.columns.name == SIMULATED
+    rows = table[table["term"] == term]
+    if x == "date":
+        xs = [pd.Timestamp(d).date().isoformat() for d in rows["date"]]
+        x_title = "event date used (UTC)"
+    else:
+        xs = [str(v) for v in rows[x]]
+        x_title = "analysis window (periods before / from the event)" if x == "window" else x
+    est, lo, hi = (_pct(rows[c]) for c in ("estimate", "ci_low", "ci_high"))
+    colors = [COLORS["counterfactual"] if x == "date" and c else COLORS["observed"]
+              for c in rows.get("catalog", pd.Series(False, index=rows.index))]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=_values(est), mode="markers", name=_label("immediate change", sim),
+                             marker={"color": colors, "size": 10},
+                             error_y={"type": "data", "symmetric": False, "array": _values(hi - est),
+                                      "arrayminus": _values(est - lo)}))
+    rel = rows["relative_30"].to_numpy(dtype=float)
+    if np.isfinite(rel).any():
+        fig.add_trace(go.Scatter(x=xs, y=_values(100 * rel), mode="markers", name=_label("first 30 days", sim),
+                                 marker={"color": "#7f7f7f", "size": 8, "symbol": "diamond"},
+                                 error_y={"type": "data", "symmetric": False,
+                                          "array": _values(100 * (rows["relative_30_high"] - rel)),
+                                          "arrayminus": _values(100 * (rel - rows["relative_30_low"]))}))
+    fig.add_hline(y=0, line={"color": "#333", "width": 1})
+    title = title or ("Estimate by event date within the sources' range" if x == "date"
+                      else "Estimate by analysis window")
+    return _finish(fig, title=_title(title, sim), y_title="change in spam (%)", x_title=x_title,
+                   source=source or _source(table, None))
+
+
+def fig_break_scan(result: object, *, catalog_date: object = None, title: str | None = None,
+                   source: str | None = None) -> go.Figure:
+    """Likelihood-ratio statistic by candidate break date, the confidence set shaded, the catalog date marked."""
+    sim = bool(result.simulated)
+    table = result.table
+    fig = go.Figure()
+    fig.add_vrect(x0=result.date_low.date().isoformat(), x1=result.date_high.date().isoformat(),
+                  fillcolor=COLORS["band"], line_width=0, layer="below")
+    fig.add_trace(go.Scatter(x=_dates(pd.DatetimeIndex(table["date"])), y=_values(table["statistic"]),
+                             mode="lines", name=_label("likelihood-ratio statistic", sim),
+                             line={"color": COLORS["observed"], "width": 1.2}))
+    fig.add_trace(go.Scatter(x=[result.date.date().isoformat()], y=[round(float(result.statistic), 2)],
+                             mode="markers", marker={"color": COLORS["counterfactual"], "size": 10},
+                             name=_label(f"best date {result.date.date()} (set {result.date_low.date()} to "
+                                         f"{result.date_high.date()})", sim)))
+    if catalog_date is not None:
+        _event_line(fig, catalog_date, f"catalog {pd.Timestamp(catalog_date).date()}")
+    title = title or "Where does the data put the break? Likelihood profile over candidate dates"
+    return _finish(fig, title=_title(title, sim), y_title="likelihood-ratio statistic (unitless)",
+                   x_title="candidate break date (UTC)", source=source or _source(table, result.source or None))
+
+
+def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-life by event",
+               source: str | None = None) -> go.Figure:
+    """Forest plot from ``robust.takedown_table``: immediate change (%) and half-life with intervals per event.
+
+    Takedowns and pauses (negative controls) have their own colour; a half-life whose interval has no upper
+    bound (or whose estimate is at the search bound) is drawn to the edge with an open marker.
+    """
+    from plotly.subplots import make_subplots
+
+    sim = table.columns.name == SIMULATED
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=["immediate change (%)", f"half-life ({table['unit'].iloc[0]}, log scale)"])
+    labels = [f"{r.event} ({r.kind})" for r in table.itertuples()]
+    finite = table[["half_life", "half_life_low", "half_life_high"]].to_numpy(dtype=float)
+    cap = float(np.nanmax(np.where(np.isfinite(finite), finite, np.nan))) * 2 if np.isfinite(finite).any() else 1.0
+    for kind, color in _KIND_COLORS.items():
+        rows = table[table["kind"] == kind]
+        if rows.empty:
+            continue
+        ys = [labels[i] for i in np.flatnonzero(table["kind"] == kind)]
+        est, lo, hi = (100 * rows[c].to_numpy(dtype=float) for c in
+                       ("immediate_change", "immediate_change_low", "immediate_change_high"))
+        fig.add_trace(go.Scatter(x=_values(est, 1), y=ys, mode="markers", name=_label(f"{kind}s", sim),
+                                 legendgroup=kind, marker={"color": color, "size": 10},
+                                 error_x={"type": "data", "symmetric": False, "array": _values(hi - est, 1),
+                                          "arrayminus": _values(est - lo, 1)}), row=1, col=1)
+        hl, hl_lo, hl_hi = (np.minimum(rows[c].to_numpy(dtype=float), cap) for c in
+                            ("half_life", "half_life_low", "half_life_high"))
+        open_ = rows["half_life_at_bound"].to_numpy() | ~np.isfinite(rows["half_life_high"].to_numpy(dtype=float))
+        fig.add_trace(go.Scatter(x=_values(hl, 2), y=ys, mode="markers", showlegend=False, legendgroup=kind,
+                                 marker={"color": color, "size": 10,
+                                         "symbol": ["circle-open" if o else "circle" for o in open_]},
+                                 error_x={"type": "data", "symmetric": False, "array": _values(hl_hi - hl, 2),
+                                          "arrayminus": _values(hl - hl_lo, 2)}), row=1, col=2)
+    fig.add_vline(x=0, line={"color": "#333", "width": 1}, row=1, col=1)
+    fig = _finish(fig, title=_title(title, sim), y_title="", x_title="", source=source or _source(table, None))
+    fig.update_xaxes(type="log", row=1, col=2)
+    fig.add_annotation(text="open marker: no recovery within the window (interval has no upper bound)",
+                       xref="paper", yref="paper", x=1, y=-0.2, showarrow=False, xanchor="right",
+                       font={"size": 11, "color": "#555"})
     return fig
