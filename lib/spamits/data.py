@@ -70,7 +70,8 @@ def load(source: str | os.PathLike, *, seed: int = 0, value_column: str = "count
     ``source``: a key of :data:`SCENARIOS` (then ``simulate(source, seed)["observed"]``, marked simulated), or
     the path of a CSV with columns ``date`` and ``value_column`` (extra columns are ignored).  Relative paths
     are tried against the working directory, then under ``paths.data_dir()/"derived"`` (``.csv`` may be left
-    off there).  A scenario name wins over a file of the same name.
+    off there).  A scenario name wins over a file of the same name.  ``"untroubled"`` names the real series
+    ``data/derived/untroubled_daily.csv`` made by ``spamits data fetch`` and ``spamits data count``.
 
     Returns a float Series named ``"count"`` (messages per period, or a positive rate) indexed by ``date`` on
     a regular index with ``freq`` set; missing periods are NaN.  ``attrs``: ``source`` (the file path; for a
@@ -102,7 +103,19 @@ def _load_scenario(scenario: str, seed: int) -> pd.Series:
     return series
 
 
+DERIVED_SOURCES = {"untroubled": "untroubled_daily.csv"}
+"""Named real series derived by ``spamits data count`` into ``data/derived/`` (not shipped)."""
+
+
 def _resolve(source: str | os.PathLike) -> Path:
+    if isinstance(source, str) and source in DERIVED_SOURCES:
+        path = paths.data_dir() / "derived" / DERIVED_SOURCES[source]
+        if not path.is_file():
+            raise DataValidationError(
+                f"{source!r}: {path} does not exist; it is derived from the spam-trap archive, not shipped. Create "
+                f"it with: spamits data fetch untroubled --from 2008-08 --to 2009-03 (any months), then spamits "
+                f"data count {paths.data_dir() / 'raw' / 'untroubled'} (writes {path}).")
+        return path.resolve()
     given = Path(source).expanduser()
     candidates = [given if given.is_absolute() else Path.cwd() / given]
     if not given.is_absolute():

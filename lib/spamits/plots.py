@@ -400,3 +400,47 @@ def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-l
                        xref="paper", yref="paper", x=1, y=-0.2, showarrow=False, xanchor="right",
                        font={"size": 11, "color": "#555"})
     return fig
+
+
+def fig_sparse_its(frame: pd.DataFrame, *, events: list[tuple[object, str]], title: str, unit: str,
+                   source: str, level: int = 95) -> go.Figure:
+    """A monthly fit with missing months: observed figures as markers (gaps stay gaps), fit and counterfactual.
+
+    ``frame`` is ``result.frame``; ``events`` lists ``(date, label)`` pairs marked by vertical lines.
+    """
+    sim = _is_simulated(frame)
+    x = _dates(frame.index)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=_values(frame["counterfactual_high"]) +
+                             _values(frame["counterfactual_low"])[::-1], fill="toself",
+                             fillcolor=COLORS["band"], line={"width": 0}, hoverinfo="skip",
+                             name=_label(f"counterfactual {level}% band", sim)))
+    fig.add_trace(go.Scatter(x=x, y=_values(frame["fitted"]), mode="lines", name=_label("fitted", sim),
+                             line={"color": COLORS["fitted"], "width": 1}))
+    fig.add_trace(go.Scatter(x=x, y=_values(frame["counterfactual"]), mode="lines",
+                             name=_label("counterfactual (no event)", sim),
+                             line={"color": COLORS["counterfactual"], "width": 1.5, "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=x, y=_values(frame["observed"]), mode="markers+lines", connectgaps=False,
+                             name=_label("published figure", sim), marker={"color": COLORS["observed"], "size": 7},
+                             line={"color": COLORS["observed"], "width": 1}))
+    for date, label in events:
+        _event_line(fig, date, label)
+    return _finish(fig, title=_title(title, sim), y_title=unit, x_title="month", source=source)
+
+
+def fig_level_changes(table: pd.DataFrame, *, title: str = "Level change at each event (percentage points)",
+                      source: str = "data/vendor_figures.csv") -> go.Figure:
+    """Estimated level change with its interval, one row per vendor and event (``level change (pp)``,
+    ``pp low``, ``pp high`` columns of :func:`spamits.vendor_fits.fit_candidates`' table)."""
+    rows = table[table["status"] == "fitted"]
+    labels = [f"{r['vendor']}: {r['event']}" for r in rows.to_dict("records")]
+    est, lo, hi = (rows[c].to_numpy(dtype=float) for c in ("level change (pp)", "pp low", "pp high"))
+    fig = go.Figure(go.Scatter(x=_values(est), y=labels, mode="markers", name="level change",
+                               marker={"color": COLORS["observed"], "size": 10},
+                               error_x={"type": "data", "symmetric": False, "array": _values(hi - est),
+                                        "arrayminus": _values(est - lo)}))
+    fig.add_vline(x=0, line={"color": "#333", "width": 1})
+    fig = _finish(fig, title=title, y_title="", x_title="change in the share of mail that is spam (pp)",
+                  source=source)
+    fig.update_layout(margin={"l": 330})
+    return fig

@@ -40,7 +40,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 from spamits import __version__
 from spamits.errors import ReportError, SpamitsError
-from spamits.paths import PROJECT_ROOT
+from spamits.paths import PROJECT_ROOT, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 HTML_TEMPLATE = "spamits_report"
 INDEX_TEMPLATE = "report_index.html.j2"
 
-RUN_KEYS = ("name", "notebook", "parameters")
+RUN_KEYS = ("name", "notebook", "parameters", "requires")
 RUNNER_PARAMETERS = ("results_path",)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _EXTERNAL_RE = re.compile(
@@ -78,6 +78,8 @@ class Run:
     parameters: dict[str, Any]
     origin: str = ""
     """Where the entry comes from, for messages, e.g. ``notebooks/runs.yaml entry 2 ('intercage')``."""
+    requires: str | None = None
+    """A data file the run needs (``requires:`` in the runs file); the run is skipped while it is absent."""
 
 
 @dataclass
@@ -106,6 +108,8 @@ def load_runs(path: str | os.PathLike[str]) -> list[Run]:
     """Read and validate a runs file (YAML list of ``{name, notebook, parameters}``).
 
     ``notebook`` defaults to ``takedown_its.ipynb`` and is resolved relative to the runs file's folder.
+    ``requires`` (optional) names a data file (``data/...`` resolves under :func:`spamits.paths.data_dir`, other
+    relative paths under the project root); an entry whose file does not exist is validated, then left out.
     Raises :class:`ReportError` naming the file and entry for a missing file, bad YAML, unknown keys, a bad or
     duplicate name, a missing notebook, or a parameter the notebook's ``parameters`` cell does not define.
     """
@@ -126,8 +130,21 @@ def load_runs(path: str | os.PathLike[str]) -> list[Run]:
         if run.name in seen:
             raise ReportError(f"{run.origin}: duplicate run name {run.name!r}; each name must be unique")
         seen.add(run.name)
+        if run.requires is not None and not required_path(run.requires).is_file():
+            log.info("%s: skipped: it requires %s, which does not exist", run.origin, required_path(run.requires))
+            continue
         runs.append(run)
     return runs
+
+
+def required_path(text: str) -> Path:
+    """The file a ``requires:`` entry names: absolute, ``data/...`` under the data folder, else the project root."""
+    path = Path(text)
+    if path.is_absolute():
+        return path
+    if path.parts and path.parts[0] == "data":
+        return data_dir().joinpath(*path.parts[1:])
+    return PROJECT_ROOT / path
 
 
 def _parse_entry(path: Path, number: int, entry: Any, known: dict[Path, set[str] | None]) -> Run:
@@ -155,7 +172,10 @@ def _parse_entry(path: Path, number: int, entry: Any, known: dict[Path, set[str]
     if not isinstance(parameters, dict):
         raise ReportError(f"{where}: parameters must be a mapping of name: value, got {parameters!r}")
     _check_parameters(where, nb_path, parameters, known)
-    return Run(name=name, notebook=nb_path, parameters=dict(parameters), origin=where)
+    requires = entry.get("requires")
+    if requires is not None and (not isinstance(requires, str) or not requires.strip()):
+        raise ReportError(f"{where}: requires must be the path of a data file, got {requires!r}")
+    return Run(name=name, notebook=nb_path, parameters=dict(parameters), origin=where, requires=requires)
 
 
 def _check_parameters(where: str, nb_path: Path, parameters: dict[Any, Any], known: dict) -> None:
