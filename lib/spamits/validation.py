@@ -21,7 +21,6 @@ that event alone).  Everything this module returns is labelled SIMULATED.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 
-from spamits._simulate import simulate, true_relative_effect
+from spamits._simulate import SCENARIOS, simulate, true_relative_effect
 from spamits.errors import ModelSpecError, SpamitsError
 from spamits.its import ERRORS, FAMILIES, fit
 from spamits.its._summary import clean
@@ -94,7 +93,7 @@ class StudyResult:
         return _label(out)
 
     def recommended_errors(self) -> pd.DataFrame:
-        """Per family, the errors model whose cell coverage is closest to nominal (see :func:`recommended_errors`)."""
+        """Per family, the errors model with coverage closest to nominal (see :func:`recommended_errors`)."""
         return recommended_errors(self)
 
     def summary(self) -> str:
@@ -177,10 +176,10 @@ def _check_args(phis, drops, half_lives, seeds, methods, horizon, jobs) -> tuple
             raise ModelSpecError(f"simulation_study: half_lives contains {hl}; half-lives are days > 0")
     if int(seeds) < 1:
         raise ModelSpecError(f"simulation_study: seeds={seeds}; give the number of series per cell (>= 1)")
-    n_post = 180
+    n_post = SCENARIOS[BASE_SCENARIO].n_post
     if not 1 <= int(horizon) <= n_post - OVERLAP_GAP:
         raise ModelSpecError(f"simulation_study: horizon={horizon}; must be between 1 and {n_post - OVERLAP_GAP} "
-                             "days (the simulated post period is 180 days)")
+                             f"days (the simulated post period is {n_post} days)")
     if int(jobs) < 1:
         raise ModelSpecError(f"simulation_study: jobs={jobs}; must be >= 1")
     out = []
@@ -212,22 +211,13 @@ def _cells(phis, drops, half_lives, lasting: bool, overlapping: bool) -> list[Ce
 
 
 def _overlap_cell(phi: float) -> Cell:
-    (_, first, eff1), (key2, second, eff2) = OVERLAP
-    base_date = pd.Timestamp(simulate_defaults()["event_date"])
+    (_, first, _), (key2, second, _) = OVERLAP
+    base_date = pd.Timestamp(SCENARIOS[BASE_SCENARIO].event_date)
     other = {"event_id": key2, "event_date": (base_date + pd.Timedelta(days=OVERLAP_GAP)).date().isoformat(),
              **second}
     targets = tuple((key, eff, float(sim["drop"]), float(sim.get("half_life", math.nan)))
                     for key, sim, eff in OVERLAP)
     return Cell("overlap", phi, {**first, "others": (other,)}, targets)
-
-
-def simulate_defaults() -> dict:
-    """Settings of the base scenario the study overrides (event date, pre and post days, noise, dispersion)."""
-    from spamits._simulate import SCENARIOS
-
-    sc = SCENARIOS[BASE_SCENARIO]
-    return {"event_date": sc.event_date, "n_pre": sc.n_pre, "n_post": sc.n_post, "base": sc.base,
-            "trend": sc.trend, "weekend": sc.weekend, "sigma": sc.sigma, "alpha": sc.alpha}
 
 
 # --- one series --------------------------------------------------------------------------------------------
@@ -323,7 +313,11 @@ def _mean(values: pd.Series) -> float:
 
 
 def by_method(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per method: cells, series, pooled / mean / min coverage over cells, mean |bias|, pooled RMSE."""
+    """One row per method over all cells.
+
+    Relative effect: pooled coverage (``coverage``), mean and worst cell coverage, mean |bias| over cells,
+    pooled RMSE and mean interval width; parameters: pooled coverage of the level and half-life intervals.
+    """
     rows = []
     for (method, family, errors), group in table.groupby(METHOD_KEYS, sort=False):
         sub = runs[(runs["method"] == method) & runs["ok"].astype(bool)]
@@ -332,30 +326,42 @@ def by_method(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
                      "n": int(group["n"].sum()), "coverage": _mean(sub["covered"]),
                      "mean_coverage": float(group["coverage"].mean()), "min_coverage": float(group["coverage"].min()),
                      "mean_abs_bias": float(group["bias"].abs().mean()), "rmse": math.sqrt(_mean(err**2)),
-                     "mean_width": _mean(sub["ci_high"].astype(float) - sub["ci_low"].astype(float))})
+                     "mean_width": _mean(sub["ci_high"].astype(float) - sub["ci_low"].astype(float)),
+                     "level_coverage": _mean(sub["level_covered"]),
+                     "half_life_coverage": _mean(sub["half_life_covered"])})
     return pd.DataFrame(rows)
 
 
 def recommended_errors(study: StudyResult) -> pd.DataFrame:
-    """Per family, the errors model whose coverage is closest to nominal over the cells of the study.
+    """Per family, the errors model whose intervals cover the truth closest to nominal over the study's cells.
 
-    The criterion is the mean over cells of ``|coverage - nominal|`` (a model that is right on average but
-    too narrow in some cells and too wide in others does not win); ties go to the higher worst-cell coverage.
-    Columns: family, errors (the choice), compared (the models compared), mean_abs_gap, coverage (pooled),
-    min_coverage.
+    The criterion (``mean_abs_gap``) is the mean over cells of ``|coverage - nominal|``, averaged over the two
+    estimands every cell has: the relative effect over the horizon and the level (immediate log-change).  A
+    model that is right on average but too narrow in some cells and too wide in others does not win; ties go
+    to the higher worst-cell coverage.  Columns: family, errors (the choice), compared (the models compared),
+    mean_abs_gap, coverage and level_coverage (pooled over cells), min_coverage (worst cell, relative effect).
     """
     table = study.table
     rows = []
     for family, group in table.groupby("family", sort=False):
         scores = []
         for errors, sub in group.groupby("errors", sort=False):
-            gap = float((sub["coverage"] - study.nominal).abs().mean())
-            pooled = float((sub["coverage"] * sub["n"]).sum() / max(int(sub["n"].sum()), 1))
-            scores.append((gap, -float(sub["coverage"].min()), errors, pooled))
-        gap, neg_min, errors, pooled = min(scores)
+            gaps = [(sub[col] - study.nominal).abs().mean() for col in ("coverage", "level_coverage")
+                    if col in sub and sub[col].notna().any()]
+            scores.append((float(np.mean(gaps)), -float(sub["coverage"].min()), errors, _pooled(sub, "coverage"),
+                           _pooled(sub, "level_coverage")))
+        gap, neg_min, errors, pooled, level = min(scores)
         rows.append({"family": family, "errors": errors, "compared": ", ".join(s[2] for s in scores),
-                     "mean_abs_gap": gap, "coverage": pooled, "min_coverage": -neg_min})
+                     "mean_abs_gap": gap, "coverage": pooled, "level_coverage": level, "min_coverage": -neg_min})
     return _label(pd.DataFrame(rows))
+
+
+def _pooled(table: pd.DataFrame, col: str) -> float:
+    """A per-cell fraction pooled over cells, weighted by their number of series."""
+    if col not in table or not table[col].notna().any():
+        return math.nan
+    ok = table[table[col].notna()]
+    return float((ok[col] * ok["n"]).sum() / max(int(ok["n"].sum()), 1))
 
 
 def _cell_name(row: pd.Series) -> str:
@@ -373,9 +379,10 @@ def _summary(study: StudyResult) -> str:
              f"cells, {s['horizon']}-day relative effect, nominal coverage {nominal:.0f}%"]
     for method, group in study.table.groupby("method", sort=False):
         worst = group.loc[group["coverage"].idxmin()]
-        pooled = 100 * (group["coverage"] * group["n"]).sum() / max(int(group["n"].sum()), 1)
+        pooled = 100 * _pooled(group, "coverage")
         lines.append(f"  {method}: coverage {100 * group['coverage'].min():.0f}-{100 * group['coverage'].max():.0f}% "
-                     f"over cells (pooled {pooled:.1f}%); worst: {_cell_name(worst)} ({100 * worst['coverage']:.0f}%)")
+                     f"over cells (pooled {pooled:.1f}%; level {100 * _pooled(group, 'level_coverage'):.1f}%); "
+                     f"worst: {_cell_name(worst)} ({100 * worst['coverage']:.0f}%)")
     decay = study.table[study.table["half_life_rel_error"].notna()]
     if len(decay):
         first = decay[decay["method"] == decay["method"].iloc[0]]
@@ -385,10 +392,7 @@ def _summary(study: StudyResult) -> str:
                      f"{100 * worst['half_life_rel_error']:+.0f}% ({_cell_name(worst)})")
     for row in study.recommended_errors().itertuples():
         lines.append(f"  closest to nominal for {row.family}: errors={row.errors!r} (mean |coverage - {nominal:.0f}%| "
-                     f"{100 * row.mean_abs_gap:.1f} points over cells; compared: {row.compared})")
+                     f"{100 * row.mean_abs_gap:.1f} points over cells, relative effect and level; "
+                     f"compared: {row.compared})")
     return "\n".join(lines)
 
-
-def default_jobs() -> int:
-    """Worker processes to use for a big study: the CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
