@@ -12,6 +12,7 @@ between the two tables is printed as a check.  Nothing is asserted (tests never 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -58,7 +59,8 @@ def main() -> None:
     y = frame["observed"]
     y.attrs = frame.attrs
     event = events.get("mccolo")
-    print(f"SIMULATED series: {len(y)} days, event {event.date.date()} ({args.days - args.post} days before it)")
+    print(f"SIMULATED series: {len(y)} days, event {event.date.date()} ({args.days - args.post} days before it); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("| spec | placebo dates | loop of its.fit (s) | vectorised (s) | speed-up | max abs diff |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, spec in SPECS.items():
@@ -66,6 +68,7 @@ def main() -> None:
         slow, worst = _loop(y, result, spec, args.stride)
         note = "" if args.stride == 1 else f" (every {args.stride}th date, scaled)"
         print(f"| {name} | {result.n} | {slow:.1f}{note} | {fast:.2f} | {slow / fast:.0f}x | {worst:.1e} |")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -151,19 +151,19 @@ def _batch_effects(prep: _Prepared, starts: np.ndarray, kwargs: dict, delta: flo
         raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, its_pkg.ERRORS))}")
     E = _event_stack(len(prep.obs), starts, effect, delta, prep.obs)
     fit = bf.fit_batch(family, prep.B, E, prep.yv, prep.off)
-    X = bf.design_stack(prep.B, E)
     p0 = prep.B.shape[1]
     if effect == "decay":  # the linearised decay-rate column, as its.fit adds it (coefficient 0)
         k = np.clip(np.arange(len(prep.obs))[None, :] - starts[:, None], 0, None)[:, prep.obs]
         deriv = np.where(E[:, :, 0] > 0, fit.beta[:, [p0]] * k * delta**k * (1 - delta), 0.0)
-        X = np.concatenate([X, deriv[:, :, None]], axis=2)
-    j = p0  # the first event column: level, or slope for effect="slope"
-    cov = bf.covariance(errors, X, fit, prep.pos, p0)
-    se = np.sqrt(np.clip(cov[:, j, j], 0, None))
+        E = np.concatenate([E, deriv[:, :, None]], axis=2)
+
+    def std_err(kind: str) -> np.ndarray:  # of the first event column: level, or slope for effect="slope"
+        return np.sqrt(np.clip(bf.covariance(kind, prep.B, E, fit, prep.pos, keep=[p0])[:, 0, 0], 0, None))
+
+    se = std_err(errors)
     if not model_based:
-        return fit, fit.beta[:, j], se, None
-    cov_iid = cov if errors == "iid" else bf.covariance("iid", X, fit, prep.pos, p0)
-    return fit, fit.beta[:, j], se, np.sqrt(np.clip(cov_iid[:, j, j], 0, None))
+        return fit, fit.beta[:, p0], se, None
+    return fit, fit.beta[:, p0], se, se if errors == "iid" else std_err("iid")
 
 
 def default_min_periods(kind: str, seasonality: object, n_base: int) -> int:

@@ -122,7 +122,10 @@ class ITSResult:
         p = self._p
         rng = np.random.default_rng(p.seed)
         vals, vecs = np.linalg.eigh(p.cov.to_numpy())
-        root = vecs * np.sqrt(np.clip(vals, 0, None))
+        # fix each eigenvector's sign (largest component positive), so last-digit changes of the covariance
+        # cannot flip a vector and move the Monte Carlo intervals
+        signs = np.sign(vecs[np.argmax(np.abs(vecs), axis=0), np.arange(vecs.shape[1])])
+        root = vecs * np.where(signs == 0, 1.0, signs) * np.sqrt(np.clip(vals, 0, None))
         return p.params.to_numpy() + rng.standard_normal((p.n_draws, len(vals))) @ root.T
 
     def _noise(self, rows: np.ndarray) -> np.ndarray:
