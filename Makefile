@@ -2,9 +2,10 @@
 # install the exact versions pinned in requirements.lock (generated from pyproject.toml by `make lock`).
 #
 #   make venv      .venv with the locked dependencies, spamits installed editable, Jupyter kernel "spamits"
-#   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root)
+#   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root): browser tests,
+#                  static figure images of the reports (kaleido)
 #   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
-#   make report    papermill-run every entry of the runs file into reports/ (reports/index.html)
+#   make report    papermill-run the runs file into reports/ (reports/index.html); unchanged runs are skipped
 #   make notebooks re-execute the committed notebooks in place (after changing them or the library)
 #   make lint      ruff
 #   make lock      regenerate requirements.lock with uv (keeps current pins where still allowed)
@@ -79,8 +80,10 @@ test: venv browser
 	  -p no:cacheprovider notebooks || status=$$?; \
 	exit $$status
 
-report: venv
-	$(VENV)/bin/spamits report
+# Unchanged runs are skipped (content hashes); SPAMITS_REPORT_ARGS passes options, e.g. "--force" or "--jobs 2".
+SPAMITS_REPORT_ARGS ?=
+report: venv browser
+	$(VENV)/bin/spamits report $(SPAMITS_REPORT_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)

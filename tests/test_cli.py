@@ -83,3 +83,12 @@ def test_main_in_process_returns_exit_codes(capsys):
     assert capsys.readouterr().out.strip() == f"spamits {__version__}"
     assert cli.main(["events", "show", "nope"]) == 1
     assert "unknown event id 'nope'" in capsys.readouterr().err
+
+
+def test_report_help_lists_the_build_options(capsys):
+    assert cli.main(["report", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--jobs N", "--force", "--only RUN", "--scheduler ADDRESS", "--runs FILE", "--out DIR"):
+        assert option in out
+    args = cli.build_parser().parse_args(["report", "--only", "a", "b", "--only", "c"])
+    assert args.only == ["a", "b", "c"] and args.jobs is None and not args.force and args.scheduler is None

@@ -1,18 +1,29 @@
-"""Tests of spamits.report: the runs file, one real papermill run, failures, atomicity and index.html."""
+"""Tests of spamits.report: the runs file, real report runs, failures, atomicity, cache, reproducible bytes,
+interrupted builds, Dask, index.html, and the reviewer pages in headless Chromium (browser_support.py)."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
 
+from browser_support import Browser, find_chromium
 from spamits import __version__, report
 from spamits.errors import ReportError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_report.ipynb"
+FIGURE_FIXTURE = Path(__file__).parent / "fixtures" / "figure_report.ipynb"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 REQUIRED_RUNS = {"mccolo", "intercage", "rustock", "grum", "rustock-holiday"}
 EVIL = "<script>alert(1)</script>"
 
@@ -29,6 +40,30 @@ def fixture_run(name: str, event_id: str) -> dict:
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def expected_files(name: str) -> list[str]:
+    return [f"{name}.ipynb", f"{name}.html", f"{name}.full.html", "results.json", "run_metadata.json"]
+
+
+def require_chromium() -> str:
+    """The Chromium to use; skips without one, except on CI where the browser checks are mandatory."""
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chrome/Chromium on CI: `make browser` (part of `make test`) must install it")
+        pytest.skip("no Chrome/Chromium found (run `make browser`)")
+    return executable
+
+
+def assert_no_run_dates(nb_path: Path) -> None:
+    """No papermill/nbclient timing metadata left in a report notebook (they live in run_metadata.json)."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    papermill_meta = nb["metadata"].get("papermill", {})
+    assert not {"start_time", "end_time", "duration", "output_path"} & set(papermill_meta), papermill_meta
+    assert not papermill_meta.get("input_path", "").startswith("/"), "input path must be project-relative"
+    for cell in nb["cells"]:
+        assert not {"papermill", "execution"} & set(cell["metadata"]), cell["metadata"]
 
 
 def assert_offline(html: str) -> None:
@@ -103,15 +138,22 @@ def test_unknown_only_name_is_an_error(tmp_path):
         report.run_all(runs_file, tmp_path / "out", only=["zzz"])
 
 
-# --- one real run of the project notebook -----------------------------------------------------------------
+# --- real runs of the project notebooks (built once for this module) ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory) -> Path:
+    """reports/ with the real mccolo and compare-takedowns runs (two worker processes)."""
+    out = tmp_path_factory.mktemp("real") / "reports"
+    assert report.run_all(out_dir=out, only=["mccolo", "compare-takedowns"], jobs=2) == 0
+    return out
 
 
 @pytest.mark.slow
-def test_real_papermill_run_writes_offline_report_with_plotly(tmp_path):
-    out = tmp_path / "reports"
-    assert report.run_all(out_dir=out, only=["mccolo"]) == 0
+def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
+    out = real_reports
     folder = out / "mccolo"
-    assert {p.name for p in folder.iterdir()} >= {"mccolo.html", "mccolo.ipynb", "results.json"}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files("mccolo"))
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
     html = (folder / "mccolo.html").read_text(encoding="utf-8")
@@ -121,6 +163,10 @@ def test_real_papermill_run_writes_offline_report_with_plotly(tmp_path):
     assert_offline(html)
     assert "Run parameters (papermill)" in html
     assert '<div class="jp-CodeMirrorEditor' not in html  # no code input
+    assert '<a href="mccolo.full.html">full notebook with code</a>' in html
+    full = (folder / "mccolo.full.html").read_text(encoding="utf-8")
+    assert_offline(full)
+    assert "jp-CodeMirrorEditor" in full and "injected-parameters" in (folder / "mccolo.ipynb").read_text()
 
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     assert results["run"]["event_id"] == "mccolo"
@@ -130,10 +176,74 @@ def test_real_papermill_run_writes_offline_report_with_plotly(tmp_path):
 
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<a href="mccolo/mccolo.html">mccolo</a>' in index
+    assert '<a class="full" href="mccolo/mccolo.full.html">with code</a>' in index
     assert "SIMULATED" in index
     for name in REQUIRED_RUNS - {"mccolo"}:
         assert f'<tr id="run-{name}">' in index  # listed, "not run" in this build
     assert_offline(index)
+
+
+@pytest.mark.slow
+def test_real_report_notebook_has_static_images_and_no_run_dates(real_reports):
+    require_chromium()
+    folder = real_reports / "mccolo"
+    nb = json.loads((folder / "mccolo.ipynb").read_text(encoding="utf-8"))
+    figures = [o for c in nb["cells"] for o in c.get("outputs", []) if PLOTLY_MIME in o.get("data", {})]
+    assert len(figures) >= 3
+    for output in figures:
+        assert set(output["data"]) >= {PLOTLY_MIME, "text/html", "image/png"}
+        png = base64.b64decode("".join(output["data"]["image/png"]))
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    assert_no_run_dates(folder / "mccolo.ipynb")
+    meta = json.loads((folder / "run_metadata.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "ok" and meta["figures"] == len(figures) and len(meta["cache_key"]) == 64
+    assert meta["papermill"]["start_time"] and meta["cells"]  # the dates went here
+    html = (folder / "mccolo.html").read_text(encoding="utf-8")
+    assert html.count('class="spamits-static-figure"') == len(figures)  # each PNG shown where JS does not run
+
+
+@pytest.mark.slow
+def test_index_embeds_the_cross_takedown_figure(real_reports):
+    require_chromium()
+    index = (real_reports / "index.html").read_text(encoding="utf-8")
+    assert '<figure class="cross" id="cross-takedown">' in index
+    assert '<a href="compare-takedowns/compare-takedowns.html"><img src="data:image/png;base64,' in index
+    assert "Immediate change and half-life by event" in index
+
+
+# --- the reviewer pages in a real browser (headless Chromium over the DevTools protocol) ---------------------
+
+
+@pytest.mark.slow
+def test_browser_renders_report_and_index_offline_without_errors(real_reports):
+    executable = require_chromium()
+    every_plot_drawn = ("Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                        ".every(d => d.querySelector('.main-svg'))")
+    with Browser(executable) as browser:
+        session, page = browser.open((real_reports / "mccolo" / "mccolo.html").as_uri(), ready=every_plot_drawn)
+        plots = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div').length")
+        drawn = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div .main-svg').length")
+        assert plots >= 3 and drawn >= plots, (plots, drawn)
+        assert page.errors() == []
+        assert page.network_requests() == []
+
+        session, page = browser.open((real_reports / "index.html").as_uri(),
+                                     ready="document.querySelector('figure.cross img').complete")
+        width = browser.evaluate(session, "document.querySelector('figure.cross img').naturalWidth")
+        links = browser.evaluate(session, "Array.from(document.querySelectorAll('td a')).map(a => a.href)")
+        assert width > 500
+        assert page.errors() == [] and page.network_requests() == []
+        assert all(Path(unquote(urlparse(link).path)).is_file() for link in links), links
+
+
+@pytest.mark.slow
+def test_browser_without_javascript_shows_the_static_images(real_reports):
+    executable = require_chromium()
+    with Browser(executable) as browser:
+        session = browser.open_without_javascript((real_reports / "mccolo" / "mccolo.html").as_uri())
+        sizes = browser.evaluate(session, "Array.from(document.querySelectorAll('img.spamits-static-figure'))"
+                                          ".map(i => [i.naturalWidth, i.getBoundingClientRect().height])")
+        assert len(sizes) >= 3 and all(w > 500 and h > 200 for w, h in sizes), sizes
 
 
 # --- failures and atomicity (fast fixture notebook) -------------------------------------------------------
@@ -152,7 +262,9 @@ def test_failure_keeps_previous_report_and_does_not_stop_other_runs(tmp_path):
     assert report.run_all(runs_file, out, jobs=2) == 1
     assert tree_bytes(out / "keep") == good, "the previous good report was touched"
     failed = out / "keep.failed"
-    assert sorted(p.name for p in failed.iterdir()) == ["error.txt", "keep.html", "keep.ipynb"]
+    expected = ["error.txt", "keep.full.html", "keep.html", "keep.ipynb", "run_metadata.json"]  # no results.json
+    assert sorted(p.name for p in failed.iterdir()) == expected
+    assert json.loads((failed / "run_metadata.json").read_text(encoding="utf-8"))["status"] == "failed"
     error = (failed / "error.txt").read_text(encoding="utf-8")
     assert "UnknownEventError: unknown event id 'no-such-event'" in error
     assert "no-such-event" in (failed / "keep.html").read_text(encoding="utf-8")  # the traceback is shown
@@ -170,6 +282,208 @@ def test_failure_keeps_previous_report_and_does_not_stop_other_runs(tmp_path):
     assert report.run_all(runs_file, out, only=["keep"]) == 0
     assert not failed.exists()
     assert '<span class="status-failed">' not in (out / "index.html").read_text(encoding="utf-8")
+
+
+# --- cache, reproducible bytes, interrupted builds, scale-out -----------------------------------------------
+
+
+def figure_run(name: str, event_id: str, delay: float = 0.0) -> dict:
+    return {"name": name, "notebook": str(FIGURE_FIXTURE), "parameters": {"event_id": event_id, "delay": delay}}
+
+
+@pytest.fixture
+def fixed_package_digest(monkeypatch):
+    """Pin the package-code hash: other work on lib/spamits during the test must not invalidate the cache."""
+    monkeypatch.setattr(report._reportcache, "package_digest", lambda: "pinned-for-this-test")
+
+
+@pytest.mark.slow
+def test_cache_skips_unchanged_runs_and_reruns_only_the_changed_one(tmp_path, fixed_package_digest, caplog):
+    out = tmp_path / "reports"
+    runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo"), fixture_run("b", "grum")])
+    assert report.run_all(runs_file, out, jobs=2) == 0
+    first = {name: tree_bytes(out / name) for name in ("a", "b")}
+
+    caplog.set_level("INFO", logger="spamits.report")
+    started = time.monotonic()
+    assert report.run_all(runs_file, out, jobs=2) == 0
+    assert time.monotonic() - started < 5, "an unchanged rebuild must take seconds"
+    assert {name: tree_bytes(out / name) for name in ("a", "b")} == first  # not even run_metadata.json changed
+    assert "a: unchanged, skipped" in caplog.text and "b: unchanged, skipped" in caplog.text
+    assert "2 unchanged (skipped), 0 to run" in caplog.text
+
+    write_runs(tmp_path, [fixture_run("a", "mccolo"), fixture_run("b", "intercage")])  # one parameter changed
+    caplog.clear()
+    assert report.run_all(runs_file, out, jobs=2) == 0
+    assert tree_bytes(out / "a") == first["a"]
+    assert json.loads((out / "b" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "intercage"
+    assert "1 unchanged (skipped), 1 to run" in caplog.text and "[1/1] b: ok" in caplog.text
+
+    caplog.clear()
+    assert report.run_all(runs_file, out, only=["a"], force=True) == 0
+    assert "0 unchanged (skipped), 1 to run" in caplog.text
+    assert tree_bytes(out / "a")["results.json"] == first["a"]["results.json"]
+
+
+def test_cache_key_follows_parameters_data_files_and_code(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "events.csv").write_text("id\nx\n", encoding="utf-8")
+    (data / "README.md").write_text("docs\n", encoding="utf-8")
+    monkeypatch.setenv("SPAMITS_DATA_DIR", str(data))
+    series = tmp_path / "series.csv"
+    series.write_text("date,count\n2008-01-01,1\n", encoding="utf-8")
+    cache = report._reportcache
+
+    def key(**parameters: object) -> str:
+        return cache.cache_key(cache.cache_inputs(FIXTURE, parameters, package="p"))
+
+    base = key(event_id="mccolo", series=str(series))
+    assert key(event_id="mccolo", series=str(series)) == base
+    assert key(event_id="grum", series=str(series)) != base
+    series.write_text("date,count\n2008-01-01,2\n", encoding="utf-8")  # the CSV series a parameter names
+    assert key(event_id="mccolo", series=str(series)) != base
+    base = key(event_id="mccolo", series=str(series))
+    (data / "README.md").write_text("other docs\n", encoding="utf-8")  # not an input
+    assert key(event_id="mccolo", series=str(series)) == base
+    (data / "derived").mkdir()
+    (data / "derived" / "untroubled_daily.csv").write_text("date,count\n", encoding="utf-8")
+    assert key(event_id="mccolo", series=str(series)) != base
+    assert cache.cache_key(cache.cache_inputs(FIXTURE, {}, package="p")) != cache.cache_key(
+        cache.cache_inputs(FIXTURE, {}, package="q"))
+
+    code = tmp_path / "pkg"
+    (code / "templates").mkdir(parents=True)
+    (code / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (code / "templates" / "t.j2").write_text("{{ x }}\n", encoding="utf-8")
+    before = cache.tree_digest(code, ("**/*.py", "templates/**/*"))
+    (code / "templates" / "t.j2").write_text("{{ y }}\n", encoding="utf-8")
+    assert cache.tree_digest(code, ("**/*.py", "templates/**/*")) != before
+
+
+@pytest.mark.slow
+def test_two_cold_builds_are_byte_identical(tmp_path, fixed_package_digest):
+    require_chromium()
+    runs_file = write_runs(tmp_path, [figure_run("fig-a", "mccolo"), figure_run("fig-b", "grum")])
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert report.run_all(runs_file, first, jobs=2) == 0
+    assert report.run_all(runs_file, second, jobs=2) == 0
+    one, two = tree_bytes(first), tree_bytes(second)
+    assert set(one) == set(two)
+    differ = sorted(name for name in one if one[name] != two[name])
+    assert differ == ["fig-a/run_metadata.json", "fig-b/run_metadata.json"]  # the one marked place for dates
+    for name in ("fig-a", "fig-b"):
+        assert_no_run_dates(first / name / f"{name}.ipynb")
+        nb = json.loads(one[f"{name}/{name}.ipynb"])
+        pngs = [o["data"]["image/png"] for c in nb["cells"] for o in c.get("outputs", []) if PLOTLY_MIME in o.get(
+            "data", {})]
+        assert len(pngs) == 1
+
+
+@pytest.mark.slow
+def test_killed_build_leaves_the_previous_report_intact(tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    runs_file = write_runs(tmp_path, [figure_run("slow", "mccolo")])
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")
+    assert report.run_all(runs_file, out) == 0
+    good = tree_bytes(out / "slow")
+    index = (out / "index.html").read_bytes()
+
+    write_runs(tmp_path, [figure_run("slow", "grum", delay=120)])  # changed: it runs, and takes its time
+    env = {**os.environ, report.STATIC_IMAGES_ENV: "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "spamits", "report", "--runs", str(runs_file), "--out", str(out),
+                             "-q"], env=env, cwd=tmp_path, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".slow.tmp-*")):  # the run's temporary folder: the run has started
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the build never started the run"
+            time.sleep(0.2)
+        time.sleep(3)  # well inside the notebook's 120 s sleep
+        assert proc.poll() is None
+    finally:
+        kill_tree(proc.pid)
+        proc.wait(timeout=30)
+    assert tree_bytes(out / "slow") == good, "the previous report was touched"
+    assert (out / "index.html").read_bytes() == index
+    assert not (out / "slow.failed").exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["index.html", "slow"]
+
+    write_runs(tmp_path, [figure_run("slow", "grum")])  # the next build tidies the leftovers
+    assert report.run_all(runs_file, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "slow"]
+    assert json.loads((out / "slow" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "grum"
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything it started (found by parent id before the kill)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    procs = [parent, *parent.children(recursive=True)]
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=20)
+
+
+def test_a_second_build_in_the_same_folder_is_refused(tmp_path):
+    runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo")])
+    out = tmp_path / "reports"
+    out.mkdir()
+    with report._reportfs.build_lock(out), pytest.raises(ReportError, match="another spamits report build"):
+        report.run_all(runs_file, out)
+
+
+def test_leftovers_of_an_interrupted_build_are_tidied(tmp_path):
+    (tmp_path / ".a.tmp-x1y2").mkdir()  # a run that never finished
+    (tmp_path / ".b.old-1234abcd").mkdir()  # b's report, put aside, and the kill came before the new one moved in
+    (tmp_path / ".b.old-1234abcd" / "b.html").write_text("old b", encoding="utf-8")
+    (tmp_path / "c").mkdir()
+    (tmp_path / ".c.old-5678abcd").mkdir()  # c was published; the old copy was not yet removed
+    (tmp_path / ".index.html.k3j2").write_text("half", encoding="utf-8")
+    (tmp_path / ".gitkeep").write_text("", encoding="utf-8")
+    report._reportfs.tidy_leftovers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", "b", "c"]
+    assert (tmp_path / "b" / "b.html").read_text(encoding="utf-8") == "old b"
+
+
+def test_publish_swaps_folders_in_one_step(tmp_path):
+    new, dest = tmp_path / ".r.tmp-1", tmp_path / "r"
+    new.mkdir()
+    dest.mkdir()
+    (new / "f").write_text("new", encoding="utf-8")
+    (dest / "f").write_text("old", encoding="utf-8")
+    report._reportfs.publish(new, dest)
+    assert (dest / "f").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+@pytest.mark.slow
+def test_scheduler_runs_the_same_runs_on_a_dask_cluster(tmp_path, fixed_package_digest, monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")
+    runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo"), fixture_run("b", "no-such-event")])
+    out = tmp_path / "reports"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        assert report.run_all(runs_file, out, scheduler=cluster.scheduler_address) == 1  # b fails, a does not
+        assert json.loads((out / "a" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "mccolo"
+        assert "UnknownEventError" in (out / "b.failed" / "error.txt").read_text(encoding="utf-8")
+        assert report.run_all(runs_file, out, only=["a"], scheduler=cluster.scheduler_address) == 0  # cached
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="a/a.html">a</a>' in index and '<span class="status-failed">failed</span>' in index
+
+
+def test_scheduler_that_cannot_be_reached_is_a_clear_error(tmp_path, fixed_package_digest, monkeypatch):
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")
+    monkeypatch.setattr(report, "_DASK_CONNECT_TIMEOUT", "2s")
+    runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo")])
+    with pytest.raises(ReportError, match=r"cannot connect to the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
+        report.run_all(runs_file, tmp_path / "out", scheduler="tcp://127.0.0.1:9")
 
 
 # --- index.html -----------------------------------------------------------------------------------------
@@ -247,3 +561,36 @@ def test_notebook_to_html_uses_offline_template_and_hides_code():
     assert "Tiny report fixture" in html  # Markdown stays
     assert "events.get(event_id)" not in html and '<div class="jp-CodeMirrorEditor' not in html  # no code
     assert "require.min.js" not in html and "MathJax" not in html and "mermaid" not in html
+
+
+def test_index_embeds_cross_takedown_png_and_escapes_its_title(tmp_path):
+    folder = tmp_path / report.CROSS_TAKEDOWN_RUN
+    folder.mkdir()
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode("ascii")
+    figure = {"data": [], "layout": {"title": {"text": f"Forest {EVIL}"}}}
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {PLOTLY_MIME: figure, "image/png": png}, "metadata": {}}]}]}
+    (folder / f"{report.CROSS_TAKEDOWN_RUN}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    outcome = fake_outcome(report.CROSS_TAKEDOWN_RUN)
+    outcome.report = folder / f"{report.CROSS_TAKEDOWN_RUN}.html"
+    outcome.full_report = folder / f"{report.CROSS_TAKEDOWN_RUN}.full.html"
+    html = report.build_index(tmp_path, [outcome]).read_text(encoding="utf-8")
+    assert f'<img src="data:image/png;base64,{png}"' in html
+    assert EVIL not in html and "Forest &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<a class="full" href="compare-takedowns/compare-takedowns.full.html">with code</a>' in html
+    assert_offline(html)
+
+    failed = report.RunOutcome(outcome.run, "failed", report=outcome.report, error="boom")
+    assert "cross-takedown" not in report.build_index(tmp_path, [failed]).read_text(encoding="utf-8")
+
+
+def test_full_page_shows_code_and_both_pages_link_to_each_other(tmp_path):
+    links = [("full notebook with code", "x.full.html"), ("all <reports>", "../index.html")]
+    reviewer = report.notebook_to_html(FIXTURE, title="x", links=links)
+    full = report.notebook_to_html(FIXTURE, title="x", full=True)
+    editor = '<div class="jp-CodeMirrorEditor'
+    assert editor not in reviewer and full.count(editor) >= 3  # the code cells
+    assert '<span class="n">results_path</span>' in full  # the parameters cell, kept in the full page
+    assert '<a href="x.full.html">full notebook with code</a>' in reviewer
+    assert "all &lt;reports&gt;" in reviewer
+    assert_offline(full)

@@ -18,7 +18,7 @@ import pandas as pd
 from spamits import __version__
 from spamits.errors import SpamitsError
 
-_QUIET_LOGGERS = ("papermill", "traitlets", "nbconvert")
+_QUIET_LOGGERS = ("papermill", "traitlets", "nbconvert", "distributed", "kaleido", "choreographer")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,12 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spamits {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    report = commands.add_parser("report", help="run the notebooks of the runs file and build reports/")
-    report.add_argument("--only", nargs="+", action="extend", metavar="NAME", help="run only these runs")
+    report = commands.add_parser(
+        "report", help="run the notebooks of the runs file and build reports/ (unchanged runs are skipped)"
+    )
+    report.add_argument("--only", nargs="+", action="extend", metavar="RUN",
+                        help="build only these runs (may be repeated); the index still lists every run")
     report.add_argument("--runs", metavar="FILE", help="runs file (default: notebooks/runs.yaml)")
     report.add_argument("--out", metavar="DIR", help="output folder (default: reports/)")
-    report.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="runs at once (default 1)")
-    report.add_argument("-q", "--quiet", action="store_true", help="log errors only")
+    report.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                        help="runs at once in local worker processes (default: all cores)")
+    report.add_argument("--force", action="store_true",
+                        help="re-run even the runs whose notebook, parameters, code and data are unchanged")
+    report.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local "
+                             "processes; workers need spamits installed and the output folder shared")
+    report.add_argument("-q", "--quiet", action="store_true", help="log errors only (no progress lines)")
     report.set_defaults(func=_cmd_report)
 
     events = commands.add_parser("events", help="the catalog of takedowns and natural pauses")
@@ -184,7 +193,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         logging.getLogger(name).setLevel(logging.ERROR if args.quiet else logging.WARNING)
     from spamits import report  # papermill and nbconvert are slow to import: only for this command
 
-    return report.run_all(runs_file=args.runs, out_dir=args.out, only=args.only, jobs=args.jobs)
+    return report.run_all(runs_file=args.runs, out_dir=args.out, only=args.only, jobs=args.jobs, force=args.force,
+                          scheduler=args.scheduler)
 
 
 def _cmd_events_list(args: argparse.Namespace) -> int:

@@ -1,46 +1,66 @@
-"""Run the takedown notebooks with papermill and build the offline HTML reports.
+"""Run the notebooks of the runs file with papermill and build the offline HTML reports (``spamits report``).
 
-``spamits report`` (and ``make report``) calls :func:`run_all`.  For each entry of the runs file
-(``notebooks/runs.yaml``) the notebook is executed by papermill in a fresh kernel whose working directory is
-a temporary folder ``reports/.<name>.tmp-XXXX``; the executed notebook is converted to HTML (no input cells,
-offline template ``templates/spamits_report``) and the folder is then moved into place as
-``reports/<name>/{<name>.ipynb, <name>.html, results.json}``.  A failed run never replaces the previous good
-report: its partial notebook, HTML and ``error.txt`` go to ``reports/<name>.failed/`` instead, the other runs
-go on, and :func:`run_all` returns exit code 1.  ``reports/index.html`` (:func:`build_index`) lists every run
-with its key numbers.
+:func:`run_all` (``spamits report``, ``make report``) reads the runs file (``notebooks/runs.yaml``), skips every
+run whose inputs are unchanged since its last good report (content hashes, :mod:`spamits._reportcache`;
+``force=True`` re-runs), executes the others in parallel (a pool of worker processes, one per core by default,
+or a Dask cluster given by its scheduler address) and writes ``reports/index.html``.
 
-This is the only spamits module that imports papermill and nbconvert.
+One run (:func:`execute_run`): papermill executes the notebook in a fresh kernel whose working directory is a
+temporary folder ``reports/.<name>.tmp-XXXX``; the runner then moves every date and duration out of the
+notebook into ``run_metadata.json`` (so the ``.ipynb`` and ``results.json`` are the same bytes in every build),
+adds a static PNG beside each plotly figure, and writes two offline HTML pages.  The finished folder replaces
+``reports/<name>/`` in one rename:
+
+    <name>.html        reviewer page: outputs only, figures interactive (PNG where JavaScript does not run)
+    <name>.full.html   the same with every code cell
+    <name>.ipynb       the executed notebook (each figure as plotly JSON, HTML and PNG)
+    results.json       the numbers the notebook wrote
+    run_metadata.json  the ONLY file with build times, durations, cache key and the input hashes
+
+A failed run never replaces the previous good report: its folder goes to ``reports/<name>.failed/`` (with
+``error.txt``; its HTML shows where it failed), the other runs go on, and the build exits with code 1.  A build
+holds a lock on the output folder, and first tidies what an interrupted build left behind.
+
+With :mod:`spamits._reportnb`, the only spamits modules that import papermill, nbconvert or kaleido.
 """
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
-import math
 import os
+import platform
 import re
-import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import nbformat
-import papermill
 import yaml
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
 
-from spamits import __version__
-from spamits.errors import ReportError, SpamitsError
+from spamits import _reportcache, _reportfs, _reportnb
+from spamits._reportindex import CROSS_TAKEDOWN_RUN, build_index
+from spamits._reportnb import external_resources, notebook_to_html
+from spamits.errors import ReportError
 from spamits.paths import PROJECT_ROOT, data_dir
+
+if TYPE_CHECKING:  # papermill and nbformat take seconds to import: only when a run is executed
+    import nbformat
+
+__all__ = [
+    "CROSS_TAKEDOWN_RUN", "Run", "RunOutcome", "build_index", "default_jobs", "execute_run", "external_resources",
+    "load_runs", "notebook_to_html", "outcome_from_disk", "required_path", "run_all",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +68,27 @@ DEFAULT_RUNS_FILE = PROJECT_ROOT / "notebooks" / "runs.yaml"
 DEFAULT_OUT_DIR = PROJECT_ROOT / "reports"
 DEFAULT_NOTEBOOK = "takedown_its.ipynb"
 RESULTS_FILE = "results.json"
+METADATA_FILE = "run_metadata.json"
+FULL_SUFFIX = ".full.html"
 KERNEL_NAME = "python3"
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+"""Keeps the kernels' start-up and shutdown chatter off the build's progress lines (a dying kernel still fails
+its run)."""
 CELL_TIMEOUT = 1800
 """Seconds one notebook cell may run before papermill stops the run."""
 
 RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
 REPORT_RENDERER = "plotly_mimetype+spamits_html"
 """plotly renderer for report kernels: the JupyterLab mimetype plus HTML that embeds plotly.js (spamits.plots)."""
+STATIC_IMAGES_ENV = "SPAMITS_STATIC_IMAGES"
+"""``1`` requires static figure images (the build fails without a Chromium), ``0`` turns them off; unset: on
+when a Chromium is found, and required when the environment variable ``CI`` is set."""
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-HTML_TEMPLATE = "spamits_report"
-INDEX_TEMPLATE = "report_index.html.j2"
+_DASK_CONNECT_TIMEOUT = "30s"
 
 RUN_KEYS = ("name", "notebook", "parameters", "requires")
 RUNNER_PARAMETERS = ("results_path",)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_EXTERNAL_RE = re.compile(
-    r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -87,9 +109,10 @@ class RunOutcome:
     """What happened to one run.
 
     ``status`` is ``"ok"``, ``"failed"`` or ``"not run"`` (no report on disk and not run in this build).
-    ``report`` is the good report's HTML (after a failure: the previous good one, if any); ``failed_report``
-    the HTML of the failed notebook; ``results`` the parsed ``results.json`` of the good report shown;
-    ``seconds`` the wall time of the run (``None`` when it was not run in this build).
+    ``report`` is the good report's reviewer HTML and ``full_report`` its full HTML (after a failure: those of
+    the previous good report, if any); ``failed_report`` the HTML of the failed notebook; ``results`` the parsed
+    ``results.json`` of the good report shown; ``seconds`` the wall time of the run (``None`` when it was not
+    run in this build); ``cached`` is True when the build skipped the run because its inputs were unchanged.
     """
 
     run: Run
@@ -99,6 +122,8 @@ class RunOutcome:
     results: dict[str, Any] | None = None
     error: str | None = None
     seconds: float | None = None
+    full_report: Path | None = None
+    cached: bool = False
 
 
 # ----------------------------------------------------------------------------------------------- runs file
@@ -198,34 +223,97 @@ def _check_parameters(where: str, nb_path: Path, parameters: dict[Any, Any], kno
 
 
 def _notebook_parameters(nb_path: Path) -> set[str] | None:
-    """Names defined in the notebook's ``parameters`` cell, or None when it has no such cell."""
-    nb = nbformat.read(nb_path, as_version=4)
-    if not any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in nb.cells):
+    """Names assigned in the notebook's ``parameters`` cell, or None when it has no such cell.
+
+    Read with :mod:`ast` from the notebook's JSON (the names papermill's ``inspect_notebook`` reports for a
+    Python notebook), so checking a runs file needs neither nbformat nor papermill.
+    """
+    try:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        cells = [c for c in nb.get("cells", []) if "parameters" in (c.get("metadata") or {}).get("tags", [])]
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ReportError(f"{nb_path}: cannot read the notebook: {exc}") from None
+    if not cells:
         return None
-    return set(papermill.inspect_notebook(str(nb_path)))
+    source = cells[0].get("source", "")
+    source = "".join(source) if isinstance(source, list) else str(source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ReportError(f"{nb_path}: the parameters cell is not valid Python: {exc}") from None
+    names: set[str] = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        for target in targets:
+            names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
 
 
 # ----------------------------------------------------------------------------------------------- one run
 
 
-def execute_run(run: Run, out_dir: str | os.PathLike[str], *, timeout: int = CELL_TIMEOUT) -> RunOutcome:
+def execute_run(
+    run: Run,
+    out_dir: str | os.PathLike[str],
+    *,
+    timeout: int = CELL_TIMEOUT,
+    static_images: bool = True,
+    cache_key: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> RunOutcome:
     """Execute one run and publish its report folder atomically; never raises for a failing notebook.
 
     The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype+spamits_html`` and its working directory
     set to the temporary run folder, so the notebook's ``results.json`` lands beside its outputs.
+    ``static_images``: add a PNG beside each figure (needs a Chromium).  ``cache_key`` and ``inputs`` (from
+    :mod:`spamits._reportcache`) are recorded in ``run_metadata.json`` for the next build's cache check.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{run.name}.tmp-", dir=out))
     os.chmod(work, 0o755)
+    started = _utc_now()
     start = time.monotonic()
-    log.info("%s: running %s", run.name, run.notebook.name)
+    log.debug("%s: running %s", run.name, run.notebook.name)
+    if static_images:
+        with contextlib.suppress(Exception):  # a failure shows when the images are made
+            _reportnb.start_image_server()  # the browser starts while the notebook runs
     try:
-        error = _execute_and_render(run, work, timeout)
+        error, meta = _execute_and_render(run, work, timeout, static_images)
         results, error = _read_results(work / RESULTS_FILE) if error is None else (None, error)
-        return _publish_outcome(run, work, out, results, error, round(time.monotonic() - start, 1))
+        seconds = round(time.monotonic() - start, 1)
+        record = {"started": started, "finished": _utc_now(), "seconds": seconds, "cache_key": cache_key,
+                  "inputs": dict(inputs or {}), "static_images": static_images, **meta}
+        _write_run_metadata(work, run, record, error)
+        return _publish_outcome(run, work, out, results, error, seconds)
     finally:
-        _remove_tree(work)
+        _reportfs.remove_tree(work)
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_run_metadata(work: Path, run: Run, record: dict[str, Any], error: str | None) -> None:
+    """``run_metadata.json``: the one file of a report folder that holds build times and other run metadata."""
+    notebook = run.notebook
+    with contextlib.suppress(ValueError):
+        notebook = notebook.relative_to(PROJECT_ROOT)
+    doc = {
+        "about": "Run metadata of a spamits report (build times, durations, cache key, input hashes). It is the "
+                 "only file of the report folder that changes from build to build; the notebook, HTML pages and "
+                 "results.json are the same bytes whenever the inputs are the same.",
+        "run": run.name,
+        "notebook": notebook.as_posix(),
+        "parameters": run.parameters,
+        "status": "ok" if error is None else "failed",
+        "error": error,
+        "python": platform.python_version(),
+        **record,
+    }
+    text = json.dumps(doc, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    (work / METADATA_FILE).write_text(text + "\n", encoding="utf-8")
 
 
 def _publish_outcome(run: Run, work: Path, out: Path, results: dict[str, Any] | None, error: str | None,
@@ -235,69 +323,136 @@ def _publish_outcome(run: Run, work: Path, out: Path, results: dict[str, Any] | 
         if path.is_file():
             path.chmod(0o644)
     if error is None:
-        _publish(work, out / run.name)
-        _remove_tree(out / f"{run.name}.failed")
-        log.info("%s: ok (%.1f s)", run.name, seconds)
-        return RunOutcome(run, "ok", report=out / run.name / f"{run.name}.html", results=results, seconds=seconds)
+        _reportfs.publish(work, out / run.name)
+        _reportfs.remove_tree(out / f"{run.name}.failed")
+        folder = out / run.name
+        return RunOutcome(run, "ok", report=folder / f"{run.name}.html", results=results, seconds=seconds,
+                          full_report=folder / f"{run.name}{FULL_SUFFIX}")
     (work / "error.txt").write_text(error + "\n", encoding="utf-8")
-    _publish(work, out / f"{run.name}.failed")
-    log.error("%s: FAILED (%.1f s): %s", run.name, seconds, error)
+    _reportfs.publish(work, out / f"{run.name}.failed")
     outcome = outcome_from_disk(run, out)
     outcome.seconds = seconds
+    outcome.error = error
     return outcome
 
 
-def _execute_and_render(run: Run, work: Path, timeout: int) -> str | None:
-    """Run papermill then nbconvert in ``work``; return an error message or None."""
-    nb_out = work / f"{run.name}.ipynb"
-    error = None
-    try:
-        with _environ({RENDERER_ENV: REPORT_RENDERER, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}):
-            papermill.execute_notebook(
-                str(run.notebook), str(nb_out), parameters={**run.parameters, "results_path": RESULTS_FILE},
-                cwd=str(work), kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,  # saved once at the end (and on failure): ~5 MB each save
-                execution_timeout=timeout,
-            )
-    except papermill.PapermillExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue} (notebook cell In [{exc.exec_count}])"
-    except Exception as exc:  # noqa: BLE001 - one broken run (kernel died, timeout...) must not stop the others
-        error = f"{type(exc).__name__}: {exc}"
-    if not nb_out.is_file():
-        return error or "papermill wrote no output notebook"
-    try:
-        html = notebook_to_html(nb_out, title=f"spamits report: {run.name}")
-    except Exception as exc:  # noqa: BLE001 - same reason
-        return error or f"HTML conversion failed: {type(exc).__name__}: {exc}"
-    (work / f"{run.name}.html").write_text(html, encoding="utf-8")
-    if error is None:
-        external = external_resources(html)
-        if external:
-            error = f"the HTML report loads external resources (not offline): {', '.join(external[:5])}"
-    return error
+def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool) -> tuple[str | None, dict]:
+    """Run papermill, tidy the notebook, add images, write both HTML pages; return (error or None, metadata).
 
-
-def notebook_to_html(nb_path: str | os.PathLike[str], *, title: str | None = None) -> str:
-    """Convert an executed notebook to the reviewer HTML: outputs and Markdown only, no external resources.
-
-    Uses the ``spamits_report`` nbconvert template (lab without CDN scripts) and drops the ``parameters`` and
-    ``injected-parameters`` cells (the template shows papermill's parameters as a table instead).
+    The metadata holds what :func:`spamits._reportnb.split_run_metadata` took out of the notebook, the number
+    of figures imaged, and ``timings`` (seconds spent executing, imaging and writing the pages).
     """
-    nb = nbformat.read(Path(nb_path), as_version=4)
-    exporter = HTMLExporter(template_name=HTML_TEMPLATE, extra_template_basedirs=[str(TEMPLATES_DIR)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    remover = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"})
-    exporter.register_preprocessor(remover, enabled=True)
-    name = title or Path(nb_path).stem
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
-    return body
+    import nbformat
+
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        timings[name] = round(now - clock, 2)
+        clock = now
+
+    nb_out = work / f"{run.name}.ipynb"
+    error = _papermill(run, nb_out, work, timeout)
+    lap("execute")
+    if not nb_out.is_file():
+        return error or "papermill wrote no output notebook", {"timings": timings}
+    try:
+        nb = nbformat.read(nb_out, as_version=4)
+        meta = {**_reportnb.split_run_metadata(nb, PROJECT_ROOT), "timings": timings}
+        _reportnb.stable_cell_ids(nb, run.notebook)
+    except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
+        return error or f"cannot read the executed notebook: {type(exc).__name__}: {exc}", {"timings": timings}
+    if static_images:
+        try:
+            meta["figures"] = _reportnb.add_static_images(nb)
+        except Exception as exc:  # noqa: BLE001 - same reason
+            error = error or f"static figure images failed: {type(exc).__name__}: {exc}"
+        lap("static_images")
+    try:
+        nbformat.write(nb, nb_out)
+        _write_pages(run, nb, work)
+    except Exception as exc:  # noqa: BLE001 - same reason
+        return error or f"writing the notebook or its HTML failed: {type(exc).__name__}: {exc}", meta
+    lap("pages")
+    if error is None:
+        for page in (f"{run.name}.html", f"{run.name}{FULL_SUFFIX}"):
+            external = external_resources((work / page).read_text(encoding="utf-8"))
+            if external:
+                return f"{page} loads external resources (not offline): {', '.join(external[:5])}", meta
+    return error, meta
 
 
-def external_resources(html: str) -> list[str]:
-    """URLs of scripts, stylesheets, images or frames that an HTML page would fetch from the network."""
-    return sorted(set(_EXTERNAL_RE.findall(html)))
+def _papermill(run: Run, nb_out: Path, work: Path, timeout: int) -> str | None:
+    """Execute the notebook into ``nb_out``; return an error message or None."""
+    import papermill
+
+    def execute() -> None:
+        papermill.execute_notebook(
+            str(run.notebook), str(nb_out), parameters={**run.parameters, "results_path": RESULTS_FILE},
+            # The kernel's working directory, given to nbclient directly: papermill's cwd= would chdir the
+            # whole process, which breaks runs executing side by side in threads.
+            resources={"metadata": {"path": str(work)}},
+            kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+            request_save_on_cell_execute=False,  # saved once at the end (and on failure): ~5 MB each save
+            execution_timeout=timeout, record_timing=False, extra_arguments=list(KERNEL_ARGUMENTS),
+        )
+
+    try:
+        with _report_environ():
+            if threading.current_thread() is threading.main_thread():
+                execute()
+            else:
+                _in_own_event_loop(execute, f"spamits-report-{run.name}")
+    except papermill.PapermillExecutionError as exc:
+        return f"{exc.ename}: {exc.evalue} (notebook cell In [{exc.exec_count}])"
+    except Exception as exc:  # noqa: BLE001 - one broken run (kernel died, timeout...) must not stop the others
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _in_own_event_loop(function: Any, name: str) -> None:
+    """Call ``function`` in a new thread and wait for it; close the asyncio loop it used there.
+
+    papermill drives the kernel through asyncio (jupyter_core's run_sync, which makes one loop per thread and
+    never closes it); in a worker thread (a threaded Dask worker) the thread may already be tied to a running
+    loop, so each run gets a thread, and a loop, of its own.
+    """
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            failure.append(exc)
+        finally:
+            with contextlib.suppress(RuntimeError):
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+                if not loop.is_closed():
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                    loop.close()
+            asyncio.set_event_loop(None)
+
+    thread = threading.Thread(target=target, name=f"{name}-{uuid.uuid4().hex[:8]}", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _write_pages(run: Run, nb: nbformat.NotebookNode, work: Path) -> None:
+    """The reviewer page ``<name>.html`` and the full page ``<name>.full.html``, linking to each other."""
+    common = [(f"{run.name}.ipynb", f"{run.name}.ipynb"), ("results.json", RESULTS_FILE),
+              ("all reports", "../index.html")]
+    pages = {
+        f"{run.name}.html": (False, [("full notebook with code", f"{run.name}{FULL_SUFFIX}"), *common]),
+        f"{run.name}{FULL_SUFFIX}": (True, [("reviewer page (no code)", f"{run.name}.html"), *common]),
+    }
+    for page, (full, links) in pages.items():
+        suffix = " (with code)" if full else ""
+        html = notebook_to_html(nb, title=f"spamits report: {run.name}{suffix}", full=full, links=links)
+        (work / page).write_text(html, encoding="utf-8")
 
 
 def _read_results(path: Path) -> tuple[dict[str, Any] | None, str | None]:
@@ -312,40 +467,36 @@ def _read_results(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return results, None
 
 
+_environ_lock = threading.Lock()
+_environ_users = {"count": 0, "saved": {}}
+
+
 @contextlib.contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables (inherited by the kernel) for the duration of the block."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+def _report_environ() -> Iterator[None]:
+    """Set the report kernels' environment variables while at least one run of this process is starting.
+
+    Reference-counted, so runs in several threads (a threaded Dask worker) do not undo each other's settings.
+    """
+    values = {RENDERER_ENV: REPORT_RENDERER, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    with _environ_lock:
+        if _environ_users["count"] == 0:
+            _environ_users["saved"] = {key: os.environ.get(key) for key in values}
+            os.environ.update(values)
+        _environ_users["count"] += 1
     try:
         yield
     finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+        with _environ_lock:
+            _environ_users["count"] -= 1
+            if _environ_users["count"] == 0:
+                for key, old in _environ_users["saved"].items():
+                    if old is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = old
 
 
-def _publish(src: Path, dest: Path) -> None:
-    """Move the finished folder ``src`` to ``dest``, replacing an existing ``dest`` only once ``src`` is whole."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(dest, old)
-    try:
-        os.replace(src, dest)
-    except OSError:
-        if old is not None:
-            os.replace(old, dest)
-        raise
-    if old is not None:
-        _remove_tree(old)
-
-
-def _remove_tree(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
+# ----------------------------------------------------------------------------------------------- on disk
 
 
 def outcome_from_disk(run: Run, out_dir: str | os.PathLike[str]) -> RunOutcome:
@@ -354,47 +505,154 @@ def outcome_from_disk(run: Run, out_dir: str | os.PathLike[str]) -> RunOutcome:
     good = out / run.name / f"{run.name}.html"
     results, _ = _read_results(out / run.name / RESULTS_FILE) if good.is_file() else (None, None)
     report = good if results is not None else None
+    full = out / run.name / f"{run.name}{FULL_SUFFIX}"
+    full_report = full if report is not None and full.is_file() else None
     failed_dir = out / f"{run.name}.failed"
     if failed_dir.is_dir():
         error_file = failed_dir / "error.txt"
         error = error_file.read_text(encoding="utf-8").strip() if error_file.is_file() else "failed"
         failed_html = failed_dir / f"{run.name}.html"
-        return RunOutcome(run, "failed", report=report, results=results, error=error,
+        return RunOutcome(run, "failed", report=report, results=results, error=error, full_report=full_report,
                           failed_report=failed_html if failed_html.is_file() else None)
     if report is None:
         return RunOutcome(run, "not run")
-    return RunOutcome(run, "ok", report=report, results=results)
+    return RunOutcome(run, "ok", report=report, results=results, full_report=full_report)
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+def report_files(name: str) -> tuple[str, ...]:
+    """The files every good report folder holds."""
+    return (f"{name}.ipynb", f"{name}.html", f"{name}{FULL_SUFFIX}", RESULTS_FILE, METADATA_FILE)
+
+
+def stored_cache_key(run: Run, out: Path) -> str | None:
+    """The cache key recorded with the good report of ``run``, or None (no complete report, or unreadable)."""
+    folder = out / run.name
+    if not all((folder / name).is_file() for name in report_files(run.name)):
+        return None
+    try:
+        key = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")).get("cache_key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def run_cache_inputs(run: Run, static_images: bool, shared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The content hashes that key ``run`` (see :mod:`spamits._reportcache`)."""
+    shared = shared or {}
+    settings = {"kernel": KERNEL_NAME, "renderer": REPORT_RENDERER, "static_images": static_images,
+                "timeout": CELL_TIMEOUT}
+    requires = required_path(run.requires) if run.requires else None
+    return _reportcache.cache_inputs(run.notebook, run.parameters, requires=requires, settings=settings,
+                                     package=shared.get("package"), data=shared.get("data"))
 
 
 # ----------------------------------------------------------------------------------------------- all runs
+
+
+@dataclass
+class _Job:
+    run: Run
+    key: str
+    inputs: dict[str, Any]
+
+
+def default_jobs() -> int:
+    """Runs at once by default: the number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def run_all(
     runs_file: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     only: Sequence[str] | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
+    *,
+    force: bool = False,
+    scheduler: str | None = None,
+    static_images: bool | None = None,
 ) -> int:
-    """Run every entry of the runs file (or those named in ``only``), then write ``index.html``.
+    """Build the reports of the runs file (or of the runs named in ``only``), then write ``index.html``.
 
-    Defaults: ``notebooks/runs.yaml`` and ``reports/`` under the project root.  ``jobs > 1`` runs that many
-    notebooks at once in worker processes.  Returns the exit code: 0 when every run executed succeeded, 1 if any
-    failed.  Raises :class:`ReportError` for a bad runs file or an unknown name in ``only``.
+    Defaults: ``notebooks/runs.yaml`` and ``reports/`` under the project root.  A run whose inputs are unchanged
+    since its good report is skipped unless ``force``.  The others run ``jobs`` at a time (default: one per
+    core) in worker processes, or on the Dask cluster whose scheduler is at ``scheduler`` (e.g.
+    ``tcp://10.0.0.5:8786``; the workers need this package and the output folder on a shared file system).
+    ``static_images``: None follows ``SPAMITS_STATIC_IMAGES`` (see there).  Progress is logged (INFO).
+    Returns the exit code: 0 when every run executed succeeded, 1 if any failed.  Raises :class:`ReportError`
+    for a bad runs file, an unknown name in ``only``, a bad ``jobs``, or a second build in the same folder.
     """
     runs = load_runs(runs_file if runs_file is not None else DEFAULT_RUNS_FILE)
     out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
     selected = _select(runs, only)
+    jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ReportError(f"jobs must be at least 1, got {jobs}")
-    fresh = {outcome.run.name: outcome for outcome in _execute_all(selected, out, jobs)}
-    outcomes = [fresh.get(run.name) or outcome_from_disk(run, out) for run in runs]
-    index = build_index(out, outcomes)
-    failed = [name for name, outcome in fresh.items() if outcome.status != "ok"]
-    log.info("wrote %s (%d run(s) executed, %d failed)", index, len(fresh), len(failed))
+    static = _static_images_setting(static_images)
+    out.mkdir(parents=True, exist_ok=True)
+    with _reportfs.build_lock(out):
+        _reportfs.tidy_leftovers(out)
+        fresh, todo = _check_cache(selected, out, static, force)
+        where = f"Dask scheduler {scheduler}" if scheduler else f"{min(jobs, max(len(todo), 1))} process(es)"
+        log.info("%d run(s): %d unchanged (skipped), %d to run on %s", len(selected), len(fresh), len(todo), where)
+        for outcome in _execute_all(todo, out.resolve(), jobs, scheduler, static):
+            fresh[outcome.run.name] = outcome
+        outcomes = [fresh.get(run.name) or outcome_from_disk(run, out) for run in runs]
+        index = build_index(out, outcomes)
+    failed = [outcome.run.name for outcome in fresh.values() if outcome.status != "ok"]
+    log.info("wrote %s (%d run(s) executed, %d unchanged, %d failed)", index,
+             len(todo), len(selected) - len(todo), len(failed))
     if failed:
         log.error("failed run(s): %s; see %s/<name>.failed/", ", ".join(failed), out)
         return 1
     return 0
+
+
+def _static_images_setting(requested: bool | None) -> bool:
+    """Whether to add static figure images: on when a Chromium is found; required on CI or when asked."""
+    if requested is None:
+        env = os.environ.get(STATIC_IMAGES_ENV, "").strip().lower()
+        if env in ("0", "false", "no", "off"):
+            return False
+        required = env in ("1", "true", "yes", "on") or bool(os.environ.get("CI"))
+    else:
+        if not requested:
+            return False
+        required = True
+    if _reportnb.chromium_path() is not None:
+        return True
+    if required:
+        raise ReportError(
+            "static figure images need Chrome or Chromium and none was found: run `make browser` (Debian: "
+            f"apt-get install chromium), set BROWSER_PATH, or build without them with {STATIC_IMAGES_ENV}=0"
+        )
+    log.warning("no Chrome/Chromium found: reports are built without static figure images (run `make browser`)")
+    return False
+
+
+def _check_cache(runs: Sequence[Run], out: Path, static: bool, force: bool) -> tuple[dict[str, RunOutcome],
+                                                                                       list[_Job]]:
+    """Split ``runs`` into unchanged ones (outcome from disk, stale failure folders removed) and jobs to run."""
+    shared = {"package": _reportcache.package_digest(), "data": _reportcache.data_digests()}
+    cached: dict[str, RunOutcome] = {}
+    todo: list[_Job] = []
+    for run in runs:
+        inputs = run_cache_inputs(run, static, shared)
+        key = _reportcache.cache_key(inputs)
+        if not force and stored_cache_key(run, out) == key:
+            _reportfs.remove_tree(out / f"{run.name}.failed")  # the failure was of other inputs
+            outcome = outcome_from_disk(run, out)
+            outcome.cached = True
+            cached[run.name] = outcome
+            log.info("%s: unchanged, skipped", run.name)
+        else:
+            todo.append(_Job(run, key, inputs))
+    return cached, todo
 
 
 def _select(runs: list[Run], only: Sequence[str] | None) -> list[Run]:
@@ -407,140 +665,98 @@ def _select(runs: list[Run], only: Sequence[str] | None) -> list[Run]:
     return [run for run in runs if run.name in set(only)]
 
 
-def _execute_all(runs: list[Run], out: Path, jobs: int) -> list[RunOutcome]:
-    if jobs == 1 or len(runs) < 2:
-        return [execute_run(run, out) for run in runs]
+def _execute_all(todo: list[_Job], out: Path, jobs: int, scheduler: str | None, static: bool) -> list[RunOutcome]:
+    if not todo:
+        return []
+    progress = _Progress(len(todo))
+    if scheduler:
+        return _execute_dask(todo, out, scheduler, static, progress)
+    if jobs == 1 or len(todo) == 1:
+        try:
+            return [progress.done(_execute_job(job, out, static)) for job in todo]
+        finally:
+            _reportnb.stop_image_server()
+    return _execute_pool(todo, out, min(jobs, len(todo)), static, progress)
+
+
+def _execute_job(job: _Job, out: Path, static: bool) -> RunOutcome:
+    log.info("%s: running %s", job.run.name, job.run.notebook.name)
+    return execute_run(job.run, out, static_images=static, cache_key=job.key, inputs=job.inputs)
+
+
+def _execute_pool(todo: list[_Job], out: Path, jobs: int, static: bool, progress: _Progress) -> list[RunOutcome]:
     # spawn, not fork: the parent may already hold zmq sockets and threads from earlier kernels.
     root = logging.getLogger()
     fmt = getattr(root.handlers[0].formatter, "_fmt", None) if root.handlers else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_logging,
                              initargs=(log.getEffectiveLevel(), fmt)) as pool:
-        futures = [pool.submit(execute_run, run, out) for run in runs]
+        futures = {pool.submit(_execute_job, job, out, static): job for job in todo}
+        return _collect(futures, progress)
+
+
+def _collect(futures: Mapping[Any, _Job], progress: _Progress) -> list[RunOutcome]:
+    """Outcomes in the order the runs finish; a crashed worker fails its run only."""
+    outcomes = []
+    pending: set[Any] = set(futures)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: futures[f].run.name):
+            outcomes.append(progress.done(_future_outcome(future, futures[future].run)))
+    return outcomes
+
+
+def _future_outcome(future: Future, run: Run) -> RunOutcome:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its run only
+        return RunOutcome(run, "failed", error=f"worker crashed: {type(exc).__name__}: {exc}")
+
+
+def _execute_dask(todo: list[_Job], out: Path, address: str, static: bool, progress: _Progress) -> list[RunOutcome]:
+    """Submit every job to the Dask cluster at ``address``; same outcomes as the local pool."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise ReportError("--scheduler needs the 'distributed' package: pip install distributed") from None
+    try:
+        client = Client(address, timeout=_DASK_CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ReportError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from None
+    with client:
+        log.info("Dask: %d worker(s) at %s", len(client.scheduler_info().get("workers", {})), address)
+        futures = {}
+        for job in todo:
+            task = f"spamits-report-{job.run.name}-{uuid.uuid4().hex[:8]}"
+            future = client.submit(execute_run, job.run, out, static_images=static, cache_key=job.key,
+                                   inputs=job.inputs, pure=False, key=task)
+            futures[future] = job
         outcomes = []
-        for run, future in zip(runs, futures, strict=True):
-            try:
-                outcomes.append(future.result())
-            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its run only
-                outcomes.append(RunOutcome(run, "failed", error=f"worker crashed: {type(exc).__name__}: {exc}"))
+        for future in dask_as_completed(futures, loop=client.loop):
+            outcomes.append(progress.done(_future_outcome(future, futures[future].run)))
         return outcomes
+
+
+class _Progress:
+    """One log line per finished run: ``[3/8] grum: ok (29.3 s)``."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+
+    def done(self, outcome: RunOutcome) -> RunOutcome:
+        self.count += 1
+        seconds = f" ({outcome.seconds:.1f} s)" if outcome.seconds is not None else ""
+        where = f"[{self.count}/{self.total}] {outcome.run.name}"
+        if outcome.status == "ok":
+            log.info("%s: ok%s", where, seconds)
+        else:
+            log.error("%s: FAILED%s: %s", where, seconds, outcome.error)
+        return outcome
 
 
 def _worker_logging(level: int, fmt: str | None) -> None:
     """Give a worker process the parent's log level and format (spawned workers start unconfigured)."""
     logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT)
-    for name in ("papermill", "traitlets", "nbconvert"):
+    for name in ("papermill", "traitlets", "nbconvert", "kaleido", "choreographer"):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
-
-
-# ----------------------------------------------------------------------------------------------- index
-
-
-def build_index(out_dir: str | os.PathLike[str], outcomes: Sequence[RunOutcome]) -> Path:
-    """Write ``<out_dir>/index.html`` atomically: one row per run with its key numbers and report link.
-
-    The page is self-contained (inline CSS, no script, no external resource) and its bytes depend only on the
-    outcomes (no build time).  Text from the runs file and results is HTML-escaped (Jinja autoescape).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    rows = [_index_row(outcome, out) for outcome in outcomes]
-    counts = {status: sum(row["status"] == status for row in rows) for status in ("ok", "failed", "not run")}
-    html = env.get_template(INDEX_TEMPLATE).render(rows=rows, counts=counts, version=__version__)
-    target = out / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.html.", dir=out)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def _index_row(outcome: RunOutcome, out: Path) -> dict[str, Any]:
-    """Display strings for one index row (the template only lays them out)."""
-    run = outcome.run
-    res = (outcome.results or {}) if outcome.status == "ok" else {}  # a failed run shows no old numbers
-    params = {**run.parameters, **(res.get("run") or {})}
-    event = res.get("event") or {}
-    data = res.get("data") or {}
-    head = res.get("headline") or {}
-    event_id = str(event.get("id") or params.get("event_id") or "")
-    catalog = _catalog_event(event_id) if not event else None
-    return {
-        "name": run.name,
-        "href": _relative(outcome.report, out),
-        "failed_href": _relative(outcome.failed_report, out),
-        "event_id": event_id,
-        "event_name": str(event.get("name") or (catalog.name if catalog else "")),
-        "event_date": str(event.get("date") or (catalog.date.strftime("%Y-%m-%d") if catalog else "")),
-        "series": str(params.get("series") or data.get("source") or ""),
-        "simulated": bool(data.get("simulated")),
-        "model": " / ".join(str(params[k]) for k in ("family", "effect", "errors") if params.get(k) is not None),
-        "immediate": _with_ci(head, "immediate_change", _percent),
-        "relative_30": _with_ci(head, "relative_30", _percent),
-        "half_life": _with_ci(head, "half_life", _days),
-        "status": outcome.status,
-        "error": _short(outcome.error),
-    }
-
-
-def _short(error: str | None, limit: int = 240) -> str:
-    """The first line of an error message, cut to ``limit`` characters (the full text is in error.txt)."""
-    lines = (error or "").strip().splitlines()
-    first = lines[0] if lines else ""
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "\u2026"
-
-
-def _relative(path: Path | None, out: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return Path(path).resolve().relative_to(out.resolve()).as_posix()
-    except ValueError:
-        return Path(path).resolve().as_uri()
-
-
-def _catalog_event(event_id: str) -> Any:
-    """The catalog Event of an id, or None when it is not in the catalog (e.g. the run that failed on it)."""
-    if not event_id:
-        return None
-    try:
-        from spamits import events
-
-        return events.get(event_id)
-    except (SpamitsError, LookupError, OSError):
-        return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:+.1f}%".replace("-", "\u2212") if math.isfinite(value) else "\u2014"
-
-
-def _days(value: float) -> str:
-    return f"{value:.1f} d" if math.isfinite(value) else "\u221e"
-
-
-def _with_ci(head: Mapping[str, Any], key: str, fmt: Any) -> dict[str, str]:
-    """``{"value": ..., "ci": ...}`` display strings for an estimate and its ``_low``/``_high`` bounds."""
-    value, low, high = (_number(head.get(k)) for k in (key, f"{key}_low", f"{key}_high"))
-    return {
-        "value": "\u2014" if value is None else fmt(value),
-        "ci": "" if low is None or high is None else f"[{fmt(low)}, {fmt(high)}]",
-    }
