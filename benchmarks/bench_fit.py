@@ -3,8 +3,8 @@
 Baseline: ``statsmodels.GLM(y, X, family=NegativeBinomial(alpha))`` on a design with the same baseline terms
 and a step (what a user would write by hand, without intervals for the counterfactual).  ``fit+effects`` is the
 fit with its effects table (every interval: level, slope, and for decay the profile-likelihood interval of the
-decay rate and half-life); ``fit+effects+impact`` adds the 30-day impact with its simulated interval.  Prints medians and the
-ratio spamits/baseline; nothing is asserted (tests never assert wall-clock times).
+decay rate and half-life); ``fit+effects+impact`` adds the 30-day impact with its simulated interval.
+Prints medians and the ratio spamits/baseline; nothing is asserted (tests never assert wall-clock times).
 
     .venv/bin/python benchmarks/bench_fit.py [--repeat 7] [--days 730]
 """

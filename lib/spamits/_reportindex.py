@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import jinja2
 
 from spamits import __version__
+from spamits._atomic import write_atomic
 from spamits.errors import SpamitsError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -54,16 +54,8 @@ def build_index(out_dir: str | os.PathLike[str], outcomes: Sequence[Any]) -> Pat
 
 
 def write_text_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target`` and rename it over ``target`` (mode 0644)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8) to ``target`` atomically (mode 0644)."""
+    write_atomic(target, text.encode("utf-8"))
 
 
 def cross_takedown_figure(out: Path, outcomes: Sequence[Any]) -> dict[str, str] | None:

@@ -90,6 +90,13 @@ def _source(obj: object, source: str | None) -> str:
     return text if len(text) <= 140 else text[:137] + "..."
 
 
+def _band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.Scatter:
+    """The counterfactual's predictive band as one filled trace (high edge forward, low edge back)."""
+    return go.Scatter(x=x + x[::-1], y=_values(frame["counterfactual_high"]) +
+                      _values(frame["counterfactual_low"])[::-1], fill="toself", fillcolor=COLORS["band"],
+                      line={"width": 0}, hoverinfo="skip", name=_label(f"counterfactual {level}% band", sim))
+
+
 def _event_line(fig: go.Figure, date: object, label: str) -> None:
     if date is None:
         return
@@ -123,10 +130,7 @@ def fig_counterfactual(frame: pd.DataFrame, *, event_date: object = None, event_
     unit = unit or frame.attrs.get("unit", "messages per day")
     x = _dates(frame.index)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=_values(frame["counterfactual_high"]) +
-                             _values(frame["counterfactual_low"])[::-1], fill="toself",
-                             fillcolor=COLORS["band"], line={"width": 0}, hoverinfo="skip",
-                             name=_label(f"counterfactual {level}% band", sim)))
+    fig.add_trace(_band_trace(x, frame, level, sim))
     fig.add_trace(go.Scatter(x=x, y=_values(frame["observed"]), mode="lines", name=_label("observed", sim),
                              line={"color": COLORS["observed"], "width": 1.2}))
     fig.add_trace(go.Scatter(x=x, y=_values(frame["fitted"]), mode="lines", name=_label("fitted", sim),
@@ -411,10 +415,7 @@ def fig_sparse_its(frame: pd.DataFrame, *, events: list[tuple[object, str]], tit
     sim = _is_simulated(frame)
     x = _dates(frame.index)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=_values(frame["counterfactual_high"]) +
-                             _values(frame["counterfactual_low"])[::-1], fill="toself",
-                             fillcolor=COLORS["band"], line={"width": 0}, hoverinfo="skip",
-                             name=_label(f"counterfactual {level}% band", sim)))
+    fig.add_trace(_band_trace(x, frame, level, sim))
     fig.add_trace(go.Scatter(x=x, y=_values(frame["fitted"]), mode="lines", name=_label("fitted", sim),
                              line={"color": COLORS["fitted"], "width": 1}))
     fig.add_trace(go.Scatter(x=x, y=_values(frame["counterfactual"]), mode="lines",

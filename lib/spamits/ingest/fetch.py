@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spamits import __version__, paths
+from spamits._atomic import write_atomic
 from spamits.errors import DataValidationError, SpamitsError
 
 __all__ = ["DEFAULT_BASE_URL", "FETCH_LOG", "FetchError", "FetchResult", "default_dest", "fetch_untroubled",
@@ -107,15 +107,7 @@ def read_fetch_log(dest: str | os.PathLike) -> dict:
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(obj, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def fetch_untroubled(

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
 from spamits import __version__, paths
+from spamits._atomic import write_atomic
 from spamits.data import file_sha256
 from spamits.errors import DataValidationError
 
@@ -47,21 +47,6 @@ class VerifyResult:
 def manifest_path(data_dir: str | os.PathLike | None = None) -> Path:
     """``<data folder>/MANIFEST``."""
     return Path(data_dir) / MANIFEST if data_dir is not None else paths.data_file(MANIFEST)
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # ------------------------------------------------------------------------------------------- MANIFEST
