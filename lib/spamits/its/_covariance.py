@@ -26,6 +26,7 @@ baseline): those are projected off once, and each fit's own columns by a rank-k 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,14 +335,22 @@ def orthonormal_basis(X: np.ndarray) -> tuple[np.ndarray, float]:
     return U[:, s > cutoff], cutoff
 
 
+@functools.lru_cache(maxsize=8)
 def bias_draws(span: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The seeded standard normal draws of the bias correction, time first: innovations (span, S), the start
-    values (S,) and the white noise at the m observed rows (m, S), with ``S = BIAS_SIMULATIONS``."""
+    values (S,) and the white noise at the m observed rows (m, S), with ``S = BIAS_SIMULATIONS``.
+
+    The same for every call with the same sizes, so they are kept (read-only) for the next fit of a series of
+    the same length.
+    """
     rng = np.random.default_rng(BIAS_SEED)
     innov = rng.standard_normal((BIAS_SIMULATIONS, span))
     start = rng.standard_normal(BIAS_SIMULATIONS)
     white = rng.standard_normal((BIAS_SIMULATIONS, m))
-    return np.ascontiguousarray(innov.T), start, np.ascontiguousarray(white.T)
+    draws = (np.ascontiguousarray(innov.T), start, np.ascontiguousarray(white.T))
+    for array in draws:
+        array.flags.writeable = False
+    return draws
 
 
 def bias_corrected(rho1: np.ndarray, phi: np.ndarray, pos: np.ndarray, basis: np.ndarray,

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy.linalg import lapack
 
 from spamits.errors import ModelSpecError
 
 FAMILIES = ("gaussian-log", "gaussian-logit", "poisson", "quasipoisson", "negbin")
 GAUSSIAN = ("gaussian-log", "gaussian-logit")
+_posv = lapack.get_lapack_funcs("posv", dtype=np.float64)  # Cholesky solve without scipy's input checks
 
 
 def transform(family: str, y: np.ndarray) -> np.ndarray:
@@ -61,44 +63,44 @@ def check_family(family: str, y: np.ndarray) -> None:
                              "strictly between 0 and 100); the series has values at or beyond the bounds")
 
 
-def _wls(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least squares by the normal equations (p is small); falls back to lstsq if singular."""
-    Xw = X * w[:, None]
-    try:
-        return np.linalg.solve(Xw.T @ X, Xw.T @ z)
-    except np.linalg.LinAlgError:
-        sw = np.sqrt(w)
-        return np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
-
-
 def irls(X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float = 0.0,
          beta0: np.ndarray | None = None, tol: float = 1e-10, maxit: int = 100) -> np.ndarray:
-    """Poisson (``nb_alpha=0``) or NB2 log-link GLM by iteratively reweighted least squares."""
-    if beta0 is None:
-        beta = _wls(X, np.log(y + 0.5) - off, np.ones(len(y)))
-    else:
-        beta = beta0
-    dev_old = np.inf
+    """Poisson (``nb_alpha=0``) or NB2 log-link GLM of the design ``X`` (n × p) by Fisher scoring (IRLS).
+
+    Starts from ``beta0`` (default: least squares of ``log(y + 0.5)``) and stops once the last step's Newton
+    decrement ``Δβᵀ (XᵀWX) Δβ`` (the deviance the step gained, to second order) is at most ``tol·(n + 0.1)``.
+    Returns the coefficients (p,).
+    """
+    Xt = np.ascontiguousarray(X.T)
+    beta = _solve(Xt @ X, Xt @ (np.log(y + 0.5) - off)) if beta0 is None else np.array(beta0, dtype=float)
+    limit = tol * (len(y) + 0.1)
     for _ in range(maxit):
-        eta = np.clip(X @ beta + off, -30, 30)
-        mu = np.exp(eta)
-        w = mu / (1.0 + nb_alpha * mu)
-        z = eta - off + (y - mu) / mu
-        beta = _wls(X, z, w)
-        dev = _deviance(y, np.exp(np.clip(X @ beta + off, -30, 30)), nb_alpha)
-        if abs(dev_old - dev) <= tol * (abs(dev) + 0.1):
+        mu = np.exp(np.clip(beta @ Xt + off, -30.0, 30.0))
+        Xw = Xt * (mu / (1.0 + nb_alpha * mu))
+        score = Xw @ ((y - mu) / mu)
+        step = _solve(Xw @ X, score)
+        beta += step
+        if step @ score <= limit:
             break
-        dev_old = dev
     return beta
 
 
-def _deviance(y: np.ndarray, mu: np.ndarray, nb_alpha: float) -> float:
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solution of ``A x = b`` for a symmetric positive definite A (Cholesky); least squares if it is not."""
+    c, x, info = _posv(A, b)
+    if info == 0:
+        return x
+    return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
+def deviance(y: np.ndarray, mu: np.ndarray, nb_alpha: float) -> np.ndarray:
+    """Poisson (``nb_alpha=0``) or NB2 deviance of each row of ``mu`` (..., n) against ``y`` (n,)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ylog = np.where(y > 0, y * np.log(y / mu), 0.0)
     if nb_alpha <= 0:
-        return float(2 * np.sum(ylog - (y - mu)))
+        return 2 * np.sum(ylog - (y - mu), axis=-1)
     inv = 1.0 / nb_alpha
-    return float(2 * np.sum(ylog - (y + inv) * np.log((1 + nb_alpha * y) / (1 + nb_alpha * mu))))
+    return 2 * np.sum(ylog - (y + inv) * np.log((1 + nb_alpha * y) / (1 + nb_alpha * mu)), axis=-1)
 
 
 def nb_alpha_moment(y: np.ndarray, mu: np.ndarray, p: int) -> float:
@@ -123,13 +125,18 @@ def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
         z = transform(family, y) - off
         beta = np.linalg.lstsq(X, z, rcond=None)[0]
         return float(np.sum((z - X @ beta) ** 2)), beta
-    beta = irls(X, y, off, nb_alpha if family == "negbin" else 0.0, beta0)
-    mu = np.exp(np.clip(X @ beta + off, -30, 30))
-    return _deviance(y, mu, nb_alpha if family == "negbin" else 0.0), beta
+    a = nb_alpha if family == "negbin" else 0.0
+    beta = irls(X, y, off, a, beta0)
+    return float(deviance(y, np.exp(np.clip(X @ beta + off, -30.0, 30.0)), a)), beta
 
 
-def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float) -> Estimate:
-    """Fit the final design with statsmodels and return coefficients and family quantities."""
+def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
+              start: np.ndarray | None = None) -> Estimate:
+    """Fit the final design with statsmodels and return coefficients and family quantities.
+
+    ``start``: starting coefficients for the count families (e.g. from ``irls``); statsmodels iterates from
+    there to its own convergence, so the result does not depend on it beyond the tolerance.
+    """
     import statsmodels.api as sm
 
     n, p = X.shape
@@ -142,7 +149,7 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
         return Estimate(beta, X @ beta + off, scale, 0.0, float(res.llf))
     fam = (sm.families.NegativeBinomial(alpha=nb_alpha) if family == "negbin" and nb_alpha > 0
            else sm.families.Poisson())
-    res = sm.GLM(y, X, family=fam, offset=off).fit(tol=1e-10, maxiter=100)
+    res = sm.GLM(y, X, family=fam, offset=off).fit(start_params=start, tol=1e-10, maxiter=100)
     beta = np.asarray(res.params)
     eta = X @ beta + off
     mu = np.exp(eta)
@@ -150,15 +157,3 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     if family == "quasipoisson":
         scale = float(np.sum((y - mu) ** 2 / mu) / max(n - p, 1))
     return Estimate(beta, eta, scale, nb_alpha if family == "negbin" else 0.0, float(res.llf))
-
-
-def minimise_scalar(fun, lo: float, hi: float, grid: int = 14) -> float:
-    """Global-then-local minimisation of a 1-D function on [lo, hi]: a grid, then bounded Brent."""
-    xs = np.linspace(lo, hi, grid)
-    vals = np.array([fun(x) for x in xs])
-    i = int(np.argmin(vals))
-    a, b = xs[max(i - 1, 0)], xs[min(i + 1, grid - 1)]
-    if a == b:
-        return float(xs[i])
-    res = optimize.minimize_scalar(fun, bounds=(a, b), method="bounded", options={"xatol": 1e-3})
-    return float(res.x if res.fun <= vals[i] else xs[i])

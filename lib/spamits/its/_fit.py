@@ -11,6 +11,7 @@ from spamits.errors import ModelFitWarning, ModelSpecError, warn
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
+from spamits.its._profile import Profile, estimate_decays
 from spamits.its._result import ITSResult, Payload
 
 DEFAULT_ERRORS = "ar1"
@@ -70,15 +71,15 @@ def fit(
     if errors not in cov_mod.ERRORS:
         raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, cov_mod.ERRORS))}")
 
-    deltas, nb_alpha, notes = _profile(family, base, specs, yv, off, obs)
+    deltas, nb_alpha, notes, start = estimate_decays(family, base.to_numpy()[obs], specs, yv, off[obs], obs)
     X_full, event_cols = _full_design(base, specs, deltas)
     X = X_full.to_numpy()[obs]
-    estimate = est.final_fit(family, X, yv, off[obs], nb_alpha)
-    if family == "negbin":
-        nb_alpha = est.nb_alpha_moment(yv, np.exp(estimate.eta), X.shape[1])
-        estimate = est.final_fit(family, X, yv, off[obs], nb_alpha)
-    profile = Profile(family, base.to_numpy()[obs], specs, dict(deltas), yv, off[obs], obs, nb_alpha,
-                      estimate.scale)
+    if family == "negbin":  # the dispersion at the estimated decay rates, then one statsmodels fit with it
+        start = est.irls(X, yv, off[obs], nb_alpha, start)
+        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off[obs]), X.shape[1])
+    estimate = est.final_fit(family, X, yv, off[obs], nb_alpha, start)
+    profile = Profile(family, base.to_numpy()[obs], specs, deltas, yv, off[obs], obs, nb_alpha, estimate.scale,
+                      estimate.beta)
     control_table = _control_check(y, controls, obs, specs, notes)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
@@ -228,53 +229,6 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
     return pd.DataFrame(cols, index=base.index), event_cols
 
 
-def _event_matrix(n: int, specs: list[design.EventSpec], deltas: dict[str, float]) -> np.ndarray:
-    """The event columns of all events side by side (n × k), in the order ``_full_design`` uses."""
-    return np.column_stack([c for s in specs for c in design.event_columns(n, s, deltas.get(s.label)).values()])
-
-
-def _profile(family: str, base: pd.DataFrame, specs: list[design.EventSpec], yv: np.ndarray,
-             off: np.ndarray, obs: np.ndarray) -> tuple[dict[str, float], float, list[str]]:
-    """Decay rates by profile likelihood (coordinate-wise over log half-lives) and the NB dispersion."""
-    decays = [s for s in specs if s.effect == "decay"]
-    n = len(base)
-    base_obs = base.to_numpy()[obs]
-    off_obs = off[obs]
-    hl_hi = {s.label: max(4.0 * (n - s.position), 4.0) for s in decays}
-    deltas = {s.label: 0.5 ** (1 / min(7.0, hl_hi[s.label])) for s in decays}
-
-    def design_obs(trial: dict[str, float]) -> np.ndarray:
-        return np.column_stack([base_obs, _event_matrix(n, specs, trial)[obs]])
-
-    nb_alpha = 0.0
-    start = None
-    if family == "negbin" or decays:
-        start = est.irls(design_obs(deltas), yv, off_obs) if family not in est.GAUSSIAN else None
-    if family == "negbin":
-        X = design_obs(deltas)
-        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
-    notes: list[str] = []
-    for _round in range(2 if len(decays) > 1 else 1):
-        for spec in decays:
-            def objective(log_hl: float, spec: design.EventSpec = spec) -> float:
-                nonlocal start
-                trial = dict(deltas, **{spec.label: 0.5 ** (1 / np.exp(log_hl))})
-                value, beta = est.objective(family, design_obs(trial), yv, off_obs, nb_alpha, start)
-                start = beta if family not in est.GAUSSIAN else None  # warm start for the next trial
-                return value
-
-            lo, hi = np.log(0.25), np.log(hl_hi[spec.label])
-            log_hl = est.minimise_scalar(objective, lo, hi)
-            deltas[spec.label] = 0.5 ** (1 / np.exp(log_hl))
-            if log_hl > hi - 0.05:
-                notes.append(f"{spec.label}: the estimated half-life is at the upper search bound "
-                             f"({np.exp(hi):.0f} periods): the data show no recovery; consider effect='step'")
-            if log_hl < lo + 0.05:
-                notes.append(f"{spec.label}: the estimated half-life is at the lower search bound: the effect "
-                             "is at most a one-period pulse")
-    return deltas, nb_alpha, notes
-
-
 def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: float) -> tuple[np.ndarray, ...]:
     """Fisher weights, Pearson residuals and log-scale residuals of the observed rows."""
     if family in est.GAUSSIAN:
@@ -305,69 +259,16 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
     cov_iid = cov if errors == "iid" else cov_mod.covariance("iid", X_aug.to_numpy()[obs], w, pearson, pos,
                                                               estimate.scale)[0]
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
-    process = cov_mod.fit_residual_process(logres, pos, X_aug.to_numpy()[obs])
     return Payload(
         y=y, obs=obs, family=family, errors=errors, specs=tuple(specs), deltas=dict(deltas), kind=kind,
         seasonality=seasonality, X_aug=X_aug, event_cols=event_cols, deriv_cols=deriv_cols, offset=off,
         params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index), cov_info=cov_info,
-        process=process, nb_alpha=estimate.nb_alpha, scale=estimate.scale, loglik=estimate.loglik,
+        residuals=(logres, pos, X_aug.to_numpy()[obs]), nb_alpha=estimate.nb_alpha, scale=estimate.scale,
+        loglik=estimate.loglik,
         alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
         share_scale=share_scale, profile=profile, control_check=control_check,
         cov_iid=pd.DataFrame(cov_iid, index=params.index, columns=params.index),
     )
-
-
-class Profile:
-    """The profile objective of each decay rate (other coefficients re-fitted, other decay rates fixed).
-
-    ``interval`` inverts the likelihood-ratio statistic: the decay rates whose profile deviance is within
-    ``χ²₁(1-α)·inflation`` of the minimum, where ``inflation`` (>= 1) is the ratio of the chosen error model's
-    variance to the model-based one, so the interval also allows for autocorrelation.  It is asymmetric, and
-    reaches 0 or 1 when the data cannot bound the rate on that side.
-    """
-
-    def __init__(self, family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, scale) -> None:
-        self.family, self.base_obs, self.specs, self.deltas = family, base_obs, specs, deltas
-        self.yv, self.off_obs, self.obs, self.nb_alpha, self.scale = yv, off_obs, obs, nb_alpha, scale
-        self.n = len(obs)
-        self._start: np.ndarray | None = None  # warm start of the IRLS refits
-
-    def objective(self, label: str, log_hl: float) -> float:
-        trial = dict(self.deltas, **{label: 0.5 ** (1 / np.exp(log_hl))})
-        X = np.column_stack([self.base_obs, _event_matrix(self.n, self.specs, trial)[self.obs]])
-        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self._start)
-        self._start = beta if self.family not in est.GAUSSIAN else None
-        return value
-
-    def _lr(self, label: str, log_hl: float, best: float) -> float:
-        value = self.objective(label, log_hl)
-        if self.family in est.GAUSSIAN:
-            return len(self.yv) * np.log(value / best)
-        return (value - best) / (self.scale if self.family == "quasipoisson" else 1.0)
-
-    def interval(self, label: str, alpha: float, inflation: float = 1.0) -> tuple[float, float]:
-        """(low, high) decay rate; 0 or 1 where the profile stays under the threshold up to the search bound."""
-        from scipy import optimize, stats
-
-        spec = next(s for s in self.specs if s.label == label)
-        x_hat = -np.log(2) / np.log(self.deltas[label])  # half-life
-        centre = np.log(x_hat)
-        lo, hi = np.log(0.25), np.log(max(4.0 * (self.n - spec.position), 4.0))
-        best = self.objective(label, centre)
-        threshold = stats.chi2.ppf(1 - alpha, 1) * inflation
-
-        def excess(x: float) -> float:
-            return self._lr(label, x, best) - threshold
-
-        def bound(edge: float) -> float | None:
-            if edge == centre or excess(edge) < 0:
-                return None
-            return float(optimize.brentq(excess, min(edge, centre), max(edge, centre), xtol=1e-3))
-
-        low, high = bound(lo), bound(hi)
-        d_low = 0.0 if low is None else 0.5 ** (1 / np.exp(low))
-        d_high = 1.0 if high is None else 0.5 ** (1 / np.exp(high))
-        return float(d_low), float(d_high)
 
 
 CONTROL_MIN_CORRELATION = 0.3

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import signal, stats
 
 from spamits.errors import ModelSpecError
-from spamits.its._covariance import ResidualProcess
+from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
 
 EFFECT_COLUMNS = ["event", "term", "estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low",
@@ -38,7 +38,7 @@ class Payload:
     params: pd.Series
     cov: pd.DataFrame
     cov_info: dict
-    process: ResidualProcess
+    residuals: tuple  # (log-scale residuals, time positions, design) behind ``process``
     nb_alpha: float
     scale: float
     loglik: float
@@ -51,6 +51,14 @@ class Payload:
     cov_iid: pd.DataFrame | None = None  # model-based covariance, for the profile-interval inflation
     profile: object = None  # _fit.Profile: the decay-rate profile likelihood
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
+
+    @cached_property
+    def process(self) -> ResidualProcess:
+        """AR(1)+white noise of the log-scale residuals: the predictive noise of the counterfactual draws.
+
+        Fitted (with its bias correction) on first use: the effects table does not need it.
+        """
+        return fit_residual_process(*self.residuals)
 
 
 class ITSResult:
@@ -250,7 +258,9 @@ class ITSResult:
     def _decay_rows(self, label: str, z: float) -> list[dict]:
         """Decay rate and half-life with a profile-likelihood interval (asymmetric, honest near 0 and 1)."""
         delta = self._p.deltas[label]
-        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, self._inflation(label))
+        col = self._p.deriv_cols[label]
+        sd_logit = math.sqrt(max(float(self._p.cov_iid.loc[col, col]), 0.0))
+        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, self._inflation(label), sd_logit)
         nan = float("nan")
         rate = {"event": label, "term": "decay_rate", "estimate": delta, "ci_low": d_lo, "ci_high": d_hi,
                 "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
