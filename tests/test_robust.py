@@ -40,8 +40,8 @@ def _placebo(family: str = "negbin", errors: str = "ar1", effect: str = "step", 
 
 
 @pytest.mark.parametrize(("family", "errors", "effect"), [
-    ("negbin", "ar1", "step"), ("gaussian-log", "hac", "step"), ("quasipoisson", "iid", "step+slope"),
-    ("poisson", "ar1", "slope"),
+    ("negbin", "ar1-sandwich", "step"), ("gaussian-log", "hac", "step"), ("quasipoisson", "iid", "step+slope"),
+    ("poisson", "ar1-sandwich", "slope"),
 ])
 def test_placebo_agrees_with_a_loop_of_its_fit(family, errors, effect):
     result = _placebo(family, errors, effect)
@@ -238,3 +238,15 @@ def test_figures_say_simulated_and_are_deterministic():
         assert any("SIMULATED" in (trace.name or "") for trace in fig.data)
         assert any("Source:" in a.text for a in fig.layout.annotations)
         assert fig.to_json() == fig.to_json()
+
+
+def test_scans_run_its_fit_default_ar1_as_the_ar1_sandwich_and_say_so():
+    """errors="ar1" (feasible GLS) is not batched: the placebo scan fits the real date and every placebo date
+    with the independence estimates and the AR(1) sandwich, and its spec says so."""
+    result = _placebo("negbin", "ar1", "step")
+    assert result.spec["errors"] == "ar1-sandwich"
+    assert result.fit.errors == "ar1-sandwich"
+    ref = its.fit(_series("mccolo", 3), "2008-11-11", errors="ar1-sandwich", seasonality="dow")
+    assert result.observed == pytest.approx(ref.effects.set_index("term").loc["level", "estimate"], abs=1e-9)
+    with pytest.raises(ModelSpecError, match="errors="):
+        robust.break_scan(_series("rustock", 1), errors="gls")

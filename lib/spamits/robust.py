@@ -29,6 +29,7 @@ from spamits import _batchfit as bf
 from spamits import data, events
 from spamits import its as its_pkg
 from spamits.errors import ModelSpecError
+from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _fit as fit_mod
@@ -39,6 +40,17 @@ EFFECT_COLUMNS = ["estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_lo
 HORIZON = 30  # periods of the relative effect reported by the sweeps
 _FIT_KEYWORDS = tuple(p for p in inspect.signature(its_pkg.fit).parameters if p not in {"y", "events"})
 _BATCH_KEYWORDS = {"family", "effect", "seasonality", "errors", "offset", "control", "control_mode", "alpha"}
+BATCH_ERRORS = ("ar1-sandwich", "hac", "iid")  # error models of the batched refits (placebo and break scans)
+
+
+def batched_kwargs(kwargs: dict) -> dict:
+    """The fit keywords of a batched scan: ``errors="ar1"`` (its.fit's default, feasible GLS, which is not
+    batched) becomes ``"ar1-sandwich"``: the independence estimates with the same AR(1)+white-noise sandwich.
+
+    The real event's fit in a placebo scan uses the same keywords, so it is measured like the placebo dates.
+    """
+    errors = kwargs.get("errors", its_pkg.DEFAULT_ERRORS)
+    return {**kwargs, "errors": "ar1-sandwich" if errors == "ar1" else errors}
 
 
 # --- shared helpers -----------------------------------------------------------------------------------------
@@ -144,10 +156,10 @@ def _batch_effects(prep: _Prepared, starts: np.ndarray, kwargs: dict, delta: flo
     ``model_based``) its model-based (iid) standard error."""
     family = kwargs.get("family", "negbin")
     effect = kwargs.get("effect", "step")
-    errors = kwargs.get("errors", its_pkg.DEFAULT_ERRORS)
+    errors = batched_kwargs(kwargs)["errors"]
     if family not in est.FAMILIES:
         raise ModelSpecError(f"family={family!r}: must be one of {', '.join(repr(f) for f in est.FAMILIES)}")
-    if errors not in its_pkg.ERRORS:
+    if errors not in BATCH_ERRORS:
         raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, its_pkg.ERRORS))}")
     E = _event_stack(len(prep.obs), starts, effect, delta, prep.obs)
     fit = bf.fit_batch(family, prep.B, E, prep.yv, prep.off)
@@ -157,7 +169,8 @@ def _batch_effects(prep: _Prepared, starts: np.ndarray, kwargs: dict, delta: flo
         deriv = np.where(E[:, :, 0] > 0, fit.beta[:, [p0]] * k * delta**k * (1 - delta), 0.0)
         E = np.concatenate([E, deriv[:, :, None]], axis=2)
 
-    def std_err(kind: str) -> np.ndarray:  # of the first event column: level, or slope for effect="slope"
+    def std_err(errors: str) -> np.ndarray:  # of the first event column: level, or slope for effect="slope"
+        kind = cov_mod.kind_of(errors)
         return np.sqrt(np.clip(bf.covariance(kind, prep.B, E, fit, prep.pos, keep=[p0])[:, 0, 0], 0, None))
 
     se = std_err(errors)
@@ -243,11 +256,14 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
     the rate fixed, every placebo estimate measures the same thing as the observed one (an effect of the
     observed shape), and the scan stays one batched solve.
 
-    Only ``effect`` strings (one event) are accepted; intervals use ``errors`` exactly as ``its.fit`` does.
+    Only ``effect`` strings (one event) are accepted; intervals use ``errors`` exactly as ``its.fit`` does,
+    except that ``errors="ar1"`` (feasible GLS, not batched) is run as ``"ar1-sandwich"`` for the real date
+    and every placebo date alike (:func:`batched_kwargs`; ``spec["errors"]`` says which).
     """
     _check_kwargs("placebo_in_time", fit_kwargs, _BATCH_KEYWORDS | {"n_draws", "seed"})
     if not isinstance(gap, int | np.integer) or gap < 0:
         raise ModelSpecError(f"placebo_in_time: gap={gap!r} must be an int >= 0 (periods left out before the event)")
+    fit_kwargs = batched_kwargs(fit_kwargs)
     real = its_pkg.fit(y, event, **fit_kwargs)
     date, earliest = _event_date(event, "placebo_in_time")
     y = fit_mod._check_y(y)
@@ -452,9 +468,11 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     catalog date, ``PlaceboResult.spec["decay_rate"]``): a step scan of a fading drop finds the middle of the
     post-period level shift rather than the drop.  ``trim`` (default
     :func:`default_min_periods`) is the number of observed periods kept on each side of every candidate.
+    ``errors="ar1"`` (the default; feasible GLS in ``its.fit``) is scanned as ``"ar1-sandwich"``
+    (:func:`batched_kwargs`).
     """
     _check_kwargs("break_scan", fit_kwargs, _BATCH_KEYWORDS)
-    kwargs = {"effect": "step", **fit_kwargs}
+    kwargs = batched_kwargs({"effect": "step", **fit_kwargs})
     if kwargs["effect"] == "decay" and not (isinstance(decay_rate, float | int) and 0 < decay_rate < 1):
         raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), got "
                              f"{decay_rate!r}; e.g. the rate fitted at the catalog date")
@@ -475,7 +493,7 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     table = pd.DataFrame({"date": dates, "estimate": beta, "ci_low": _effect_cells(beta, se, alpha)["ci_low"],
                           "ci_high": _effect_cells(beta, se, alpha)["ci_high"], "statistic": lr, "wald": wald,
                           "in_set": in_set})
-    spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs.get("errors", its_pkg.DEFAULT_ERRORS),
+    spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs["errors"],
             "alpha": alpha, "seasonality": kwargs.get("seasonality"), "trim": int(_trim(prep, trim, kwargs)),
             "decay_rate": delta}
     sim = bool(y.attrs.get("simulated", False))

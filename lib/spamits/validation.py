@@ -37,7 +37,8 @@ from spamits.its._summary import clean
 SIMULATED = "SIMULATED"
 BASE_SCENARIO = "no-effect"
 DEFAULT_METHODS: tuple[tuple[str, str], ...] = (
-    ("negbin", "ar1"), ("negbin", "hac"), ("negbin", "iid"), ("quasipoisson", "ar1"), ("gaussian-log", "ar1"),
+    ("negbin", "ar1"), ("negbin", "ar1-sandwich"), ("negbin", "hac"), ("negbin", "iid"), ("quasipoisson", "ar1"),
+    ("gaussian-log", "ar1"),
 )
 OVERLAP_GAP = 10  # days between the two overlapping events
 OVERLAP = (  # (event key, simulated effect, fitted effect) of the overlapping pair

@@ -73,7 +73,8 @@ def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
 
 
 def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequence[str]],
-              errors: Sequence[str] = ("ar1", "hac", "iid"), **fit_kwargs: object) -> dict[str, ITSResult]:
+              errors: Sequence[str] = ("ar1", "ar1-sandwich", "hac", "iid"),
+              **fit_kwargs: object) -> dict[str, ITSResult]:
     """Fit every effect specification × error model; keys are ``"<effect name> / <errors>"``.
 
     ``effects`` maps a name to what ``fit`` takes as ``effect`` (one shape, or one per event); other keywords

@@ -33,11 +33,13 @@ import numpy as np
 
 from spamits.errors import ModelSpecError
 
-ERRORS = {
-    "iid": "model-based (quasi-Poisson: scaled by the Pearson dispersion)",
+ERRORS = {  # the error models of spamits.its.fit, by name
+    "ar1": "feasible GLS whitened by the fitted AR(1)+white-noise residual process; sandwich on whitened residuals",
+    "ar1-sandwich": "independence estimates; sandwich with AR(1)+white-noise residual correlation (all lags)",
     "hac": "Newey-West HAC, Bartlett kernel, lag floor(4(n/100)^(2/9))",
-    "ar1": "sandwich with AR(1)+white-noise residual correlation (all lags)",
+    "iid": "model-based (quasi-Poisson: scaled by the Pearson dispersion)",
 }
+KINDS = ("iid", "hac", "ar1")  # the covariance computations below ("ar1": the AR(1)+white-noise sandwich)
 BIAS_SIMULATIONS = 40  # simulated series in the parametric-bootstrap bias correction
 BIAS_SEED = 20081111
 _GROUP_BYTES = 64 * 2**20  # bias simulation: fits whose AR series are filtered together (time loop over wide rows)
@@ -72,8 +74,13 @@ def nw_lags(n: int) -> int:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in ERRORS:
-        raise ModelSpecError(f"errors={kind!r}: must be one of {', '.join(repr(k) for k in ERRORS)}")
+    if kind not in KINDS:
+        raise ModelSpecError(f"covariance kind {kind!r}: must be one of {', '.join(repr(k) for k in KINDS)}")
+
+
+def kind_of(errors: str) -> str:
+    """The covariance computation of an error model: both AR(1) models use the AR(1)+white-noise sandwich."""
+    return "ar1" if errors in ("ar1", "ar1-sandwich") else errors
 
 
 # --- covariance ---------------------------------------------------------------------------------------------
@@ -89,7 +96,7 @@ def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.n
     _check_kind(kind)
     cov, proc = covariance_stack(kind, X, np.zeros((1, X.shape[0], 0)), w[None], e[None], pos,
                                  np.array([float(scale)]))
-    info: dict = {"errors": kind, "method": ERRORS[kind]}
+    info: dict = {"errors": kind, "method": ERRORS["ar1-sandwich" if kind == "ar1" else kind]}
     if kind == "iid":
         info["scale"] = scale
     elif kind == "hac":

@@ -26,6 +26,7 @@ from spamits.errors import ModelSpecError
 
 FAMILIES = ("gaussian-log", "gaussian-logit", "poisson", "quasipoisson", "negbin")
 GAUSSIAN = ("gaussian-log", "gaussian-logit")
+TOL = 1e-10  # convergence of the count-family refits: Newton decrement at most TOL·(rows + 0.1)
 _posv = lapack.get_lapack_funcs("posv", dtype=np.float64)  # Cholesky solve without scipy's input checks
 
 
@@ -64,28 +65,37 @@ def check_family(family: str, y: np.ndarray) -> None:
 
 
 def irls(X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float = 0.0,
-         beta0: np.ndarray | None = None, tol: float = 1e-10, maxit: int = 100) -> np.ndarray:
+         beta0: np.ndarray | None = None, tol: float = TOL, maxit: int = 100) -> np.ndarray:
     """Poisson (``nb_alpha=0``) or NB2 log-link GLM of the design ``X`` (n × p) by Fisher scoring (IRLS).
 
     Starts from ``beta0`` (default: least squares of ``log(y + 0.5)``) and stops once the last step's Newton
-    decrement ``Δβᵀ (XᵀWX) Δβ`` (the deviance the step gained, to second order) is at most ``tol·(n + 0.1)``.
+    decrement ``Δβᵀ (XᵀWX) Δβ`` (the deviance the step gained, to second order), or the next one extrapolated
+    from the last two (:func:`converged`), is at most ``tol·(n + 0.1)``.
     Returns the coefficients (p,).
     """
     Xt = np.ascontiguousarray(X.T)
-    beta = _solve(Xt @ X, Xt @ (np.log(y + 0.5) - off)) if beta0 is None else np.array(beta0, dtype=float)
+    beta = solve_spd(Xt @ X, Xt @ (np.log(y + 0.5) - off)) if beta0 is None else np.array(beta0, dtype=float)
     limit = tol * (len(y) + 0.1)
+    decrement = np.inf
     for _ in range(maxit):
         mu = np.exp(np.clip(beta @ Xt + off, -30.0, 30.0))
         Xw = Xt * (mu / (1.0 + nb_alpha * mu))
         score = Xw @ ((y - mu) / mu)
-        step = _solve(Xw @ X, score)
+        step = solve_spd(Xw @ X, score)
         beta += step
-        if step @ score <= limit:
+        decrement, previous = float(step @ score), decrement
+        if converged(decrement, previous, limit):
             break
     return beta
 
 
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+def converged(decrement: float, previous: float, limit: float) -> bool:
+    """Stop rule of the scoring iterations: the last Newton decrement, or the next one extrapolated from the
+    last two (``decrement² / previous``: scoring converges at least linearly), is at most ``limit``."""
+    return decrement <= limit or (previous < np.inf and decrement * decrement <= limit * previous)
+
+
+def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solution of ``A x = b`` for a symmetric positive definite A (Cholesky); least squares if it is not."""
     c, x, info = _posv(A, b)
     if info == 0:
@@ -119,14 +129,14 @@ def nb_alpha_moment(y: np.ndarray, mu: np.ndarray, p: int) -> float:
 
 
 def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
-              beta0: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+              beta0: np.ndarray | None = None, tol: float = TOL) -> tuple[float, np.ndarray]:
     """Profile objective (to minimise) and coefficients for a fixed design: RSS or deviance."""
     if family in GAUSSIAN:
         z = transform(family, y) - off
         beta = np.linalg.lstsq(X, z, rcond=None)[0]
         return float(np.sum((z - X @ beta) ** 2)), beta
     a = nb_alpha if family == "negbin" else 0.0
-    beta = irls(X, y, off, a, beta0)
+    beta = irls(X, y, off, a, beta0, tol)
     return float(deviance(y, np.exp(np.clip(X @ beta + off, -30.0, 30.0)), a)), beta
 
 
@@ -139,21 +149,40 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     """
     import statsmodels.api as sm
 
-    n, p = X.shape
     if family in GAUSSIAN:
-        z = transform(family, y) - off
-        res = sm.OLS(z, X).fit()
+        beta = np.asarray(sm.OLS(transform(family, y) - off, X).fit().params)
+    else:
+        fam = (sm.families.NegativeBinomial(alpha=nb_alpha) if family == "negbin" and nb_alpha > 0
+               else sm.families.Poisson())
+        res = sm.GLM(y, X, family=fam, offset=off).fit(start_params=start, tol=1e-10, maxiter=100)
         beta = np.asarray(res.params)
-        resid = z - X @ beta
-        scale = float(resid @ resid / max(n - p, 1))
-        return Estimate(beta, X @ beta + off, scale, 0.0, float(res.llf))
-    fam = (sm.families.NegativeBinomial(alpha=nb_alpha) if family == "negbin" and nb_alpha > 0
-           else sm.families.Poisson())
-    res = sm.GLM(y, X, family=fam, offset=off).fit(start_params=start, tol=1e-10, maxiter=100)
-    beta = np.asarray(res.params)
+    return estimate_at(family, X, y, off, nb_alpha, beta)
+
+
+def estimate_at(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
+                beta: np.ndarray) -> Estimate:
+    """Family quantities at the coefficients ``beta``: scale and the log-likelihood under independence.
+
+    ``scale``: σ² of the link-scale residuals (Gaussian families, n - p degrees of freedom), the Pearson
+    dispersion (quasi-Poisson) or 1.  ``loglik``: Gaussian with the maximum-likelihood σ² (of ``transform(y)``),
+    Poisson (Poisson and quasi-Poisson) or NB2 at ``nb_alpha``.
+    """
+    from scipy import special
+
+    n, p = X.shape
     eta = X @ beta + off
+    if family in GAUSSIAN:
+        resid = transform(family, y) - eta
+        rss = float(resid @ resid)
+        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
+        return Estimate(beta, eta, rss / max(n - p, 1), 0.0, float(loglik))
     mu = np.exp(eta)
-    scale = 1.0
-    if family == "quasipoisson":
-        scale = float(np.sum((y - mu) ** 2 / mu) / max(n - p, 1))
-    return Estimate(beta, eta, scale, nb_alpha if family == "negbin" else 0.0, float(res.llf))
+    scale = float(np.sum((y - mu) ** 2 / mu) / max(n - p, 1)) if family == "quasipoisson" else 1.0
+    a = nb_alpha if family == "negbin" else 0.0
+    if a > 0:
+        r = 1.0 / a
+        loglik = np.sum(special.gammaln(y + r) - special.gammaln(r) - special.gammaln(y + 1)
+                        + r * np.log(r / (r + mu)) + y * np.log(mu / (r + mu)))
+    else:
+        loglik = np.sum(y * np.log(mu) - mu - special.gammaln(y + 1))
+    return Estimate(beta, eta, scale, a, float(loglik))

@@ -11,7 +11,8 @@ from spamits.errors import ModelFitWarning, ModelSpecError, warn
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
-from spamits.its._profile import Profile, estimate_decays
+from spamits.its import _gls as gls
+from spamits.its._profile import Profile, estimate_decays, event_matrix, search
 from spamits.its._result import ITSResult, Payload
 
 DEFAULT_ERRORS = "ar1"
@@ -48,8 +49,12 @@ def fit(
         after the event; δ is estimated by profile likelihood).
     seasonality : ``None``, ``"dow"`` (day-of-week dummies, daily data) or an int k (k Fourier pairs at the
         natural period: 7 for daily, 52 for weekly, 12 for monthly data).
-    errors : ``"ar1"`` (default; sandwich with an AR(1)+white-noise residual correlation), ``"hac"``
-        (Newey-West, lag floor(4(n/100)^(2/9))) or ``"iid"`` (model-based).  See ``spamits.its.ERRORS``.
+    errors : ``"ar1"`` (default): feasible GLS — a first independence fit gives the AR(1)+white-noise process
+        of the residuals, and the coefficients (decay rates included) are re-estimated with the data whitened
+        by it (Prais-Winsten for the Gaussian families, quasi-likelihood/GEE with that working correlation for
+        the counts; ``spamits.its._gls``), with a sandwich covariance on the whitened residuals.
+        ``"ar1-sandwich"``: the independence estimates with the AR(1)+white-noise sandwich.  ``"hac"``:
+        Newey-West, lag floor(4(n/100)^(2/9)).  ``"iid"``: model-based.  See ``spamits.its.ERRORS``.
     offset : exposure (same index as ``y``, > 0); its log enters the linear predictor with coefficient 1.
     control : unaffected series (Series or DataFrame, > 0) entering as log covariates (``control_mode=
         "covariate"``) or, for one series, as an offset (``control_mode="offset"``).
@@ -71,23 +76,55 @@ def fit(
     if errors not in cov_mod.ERRORS:
         raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, cov_mod.ERRORS))}")
 
-    deltas, nb_alpha, notes, start = estimate_decays(family, base.to_numpy()[obs], specs, yv, off[obs], obs)
+    base_obs, off_obs = base.to_numpy()[obs], off[obs]
+    deltas, nb_alpha, notes, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
+                                                      refine=errors != "ar1")
+    X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
+    if family == "negbin":  # the dispersion at the estimated decay rates, then one final fit with it
+        start = est.irls(X, yv, off_obs, nb_alpha, start)
+        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
+    whitener = None
+    if errors == "ar1":  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
+        first = est.estimate_at(family, X, yv, off_obs, nb_alpha,
+                                est.objective(family, X, yv, off_obs, nb_alpha, start)[1])
+        whitener, deltas, estimate, notes = _gls_stage(family, base_obs, specs, deltas, yv, off_obs, obs, first, X,
+                                                       notes)
+    else:
+        estimate = est.final_fit(family, X, yv, off_obs, nb_alpha, start)
     X_full, event_cols = _full_design(base, specs, deltas)
-    X = X_full.to_numpy()[obs]
-    if family == "negbin":  # the dispersion at the estimated decay rates, then one statsmodels fit with it
-        start = est.irls(X, yv, off[obs], nb_alpha, start)
-        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off[obs]), X.shape[1])
-    estimate = est.final_fit(family, X, yv, off[obs], nb_alpha, start)
-    profile = Profile(family, base.to_numpy()[obs], specs, deltas, yv, off[obs], obs, nb_alpha, estimate.scale,
-                      estimate.beta)
+    profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, estimate.scale, estimate.beta,
+                      whitener)
     control_table = _control_check(y, controls, obs, specs, notes)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=alpha, n_draws=n_draws, seed=seed,
+        whitener=whitener,
         seasonality=seasonality, kind=kind, notes=notes, control_mode=control_mode if control is not None else None,
         share_scale=share_scale, profile=profile, control_check=control_table,
     )
     return ITSResult(payload)
+
+
+def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
+               yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, first: est.Estimate, X: np.ndarray,
+               notes: list[str]) -> tuple[gls.Whitener, dict[str, float], est.Estimate, list[str]]:
+    """errors="ar1": whiten by the residual process of the first fit, re-profile the decay rates, refit (GLS).
+
+    Returns the whitener, the decay rates, the GLS estimate and the notes (the decay-bound notes are those of
+    the GLS profile).
+    """
+    pos = np.flatnonzero(obs)
+    _, pearson, _ = _family_weights(family, yv, first.eta, first.nb_alpha)
+    whitener = gls.Whitener.from_process(*(float(v[0]) for v in cov_mod.residual_processes(pearson[None], pos, X)))
+    profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale, first.beta,
+                      whitener)
+    if any(s.effect == "decay" for s in specs):
+        decay_notes = search(profile)
+        notes = [n for n in notes if "search bound" not in n] + decay_notes
+    X = profile.design()
+    estimate = gls.final_fit(family, X, yv, off_obs, first.nb_alpha, whitener,
+                             None if family in est.GAUSSIAN else profile.beta)
+    return whitener, profile.deltas, estimate, notes
 
 
 # --- argument checks ---------------------------------------------------------------------------------------
@@ -241,7 +278,8 @@ def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: floa
 
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
-               seed, seasonality, kind, notes, control_mode, share_scale, profile, control_check) -> Payload:
+               seed, seasonality, kind, notes, control_mode, share_scale, profile, control_check,
+               whitener) -> Payload:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -255,9 +293,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
             event_cols[spec.label] = event_cols[spec.label] + [col]
     pos = np.flatnonzero(obs)
     w, pearson, logres = _family_weights(family, y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
-    cov, cov_info = cov_mod.covariance(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale)
-    cov_iid = cov if errors == "iid" else cov_mod.covariance("iid", X_aug.to_numpy()[obs], w, pearson, pos,
-                                                              estimate.scale)[0]
+    cov, cov_info = _covariances(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale, whitener)
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
     return Payload(
         y=y, obs=obs, family=family, errors=errors, specs=tuple(specs), deltas=dict(deltas), kind=kind,
@@ -267,8 +303,24 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         loglik=estimate.loglik,
         alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
         share_scale=share_scale, profile=profile, control_check=control_check,
-        cov_iid=pd.DataFrame(cov_iid, index=params.index, columns=params.index),
+        whitener=whitener,
     )
+
+
+def _covariances(errors: str, X: np.ndarray, w: np.ndarray, pearson: np.ndarray, pos: np.ndarray, scale: float,
+                 whitener: gls.Whitener | None) -> tuple[np.ndarray, dict]:
+    """The chosen covariance and how it was made.
+
+    With a ``whitener`` (errors="ar1") it is computed on the whitened scores: the AR(1)+white-noise sandwich
+    of the whitened residuals.
+    """
+    if whitener is None:
+        cov, info = cov_mod.covariance(cov_mod.kind_of(errors), X, w, pearson, pos, scale)
+        return cov, {**info, "errors": errors}
+    Z, eps = whitener.apply(np.sqrt(w)[:, None] * X), whitener.apply(pearson)
+    cov, info = cov_mod.covariance("ar1", Z, np.ones(len(eps)), eps, pos, 1.0)
+    return cov, {"errors": errors, "method": cov_mod.ERRORS[errors], "phi": whitener.phi, "theta": whitener.theta,
+                 "whitened_phi": info["phi"], "whitened_rho1": info["rho1"]}
 
 
 CONTROL_MIN_CORRELATION = 0.3

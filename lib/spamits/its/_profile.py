@@ -16,8 +16,10 @@ from scipy import optimize, stats
 
 from spamits.its import _design as design
 from spamits.its import _estimate as est
+from spamits.its import _gls as gls
 
 GRID = 14  # grid of log half-lives over the whole search range, before Brent
+GRID_TOL = 1e-7  # refits on the grid only pick the bracket: objective to within 1e-7 per row
 XTOL = 1e-3  # tolerance of the estimate and of the interval bounds (log half-life)
 
 
@@ -49,15 +51,21 @@ class Profile:
 
     def __init__(self, family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
                  yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, nb_alpha: float, scale: float,
-                 beta: np.ndarray | None = None) -> None:
+                 beta: np.ndarray | None = None, whitener: gls.Whitener | None = None) -> None:
         self.family, self.base_obs, self.specs, self.deltas = family, base_obs, specs, dict(deltas)
+        self.whitener = whitener  # errors="ar1": the objective is the whitened GLS objective
         self.yv, self.off_obs, self.obs, self.nb_alpha, self.scale = yv, off_obs, obs, nb_alpha, scale
         self.beta = beta  # the warm start of the next refit
         self.beta_hat = beta  # the coefficients at ``deltas``
         self.n = len(obs)
+        self._cached: tuple | None = None  # (decay rates, observed design) of the last refit
 
     def _value(self, X: np.ndarray, beta: np.ndarray) -> float:
         """The objective of the coefficients ``beta`` on the observed design ``X`` (no refit)."""
+        if self.whitener is not None:
+            a = self.nb_alpha if self.family == "negbin" else 0.0
+            eps = self.whitener.apply(gls.working(self.family, X, self.yv, self.off_obs, a, beta)[1])
+            return float(eps @ eps)
         eta = X @ beta + self.off_obs
         if self.family in est.GAUSSIAN:
             return float(np.sum((est.transform(self.family, self.yv) - eta) ** 2))
@@ -68,21 +76,42 @@ class Profile:
         """The observed rows of the full design at the current decay rates (m × p)."""
         return np.column_stack([self.base_obs, event_matrix(self.n, self.specs, self.deltas)[self.obs]])
 
-    def objective(self, label: str, log_hl: float) -> float:
-        """Profile objective with event ``label``'s half-life at ``exp(log_hl)`` periods (others fixed)."""
-        trial = dict(self.deltas, **{label: to_delta(log_hl)})
-        X = np.column_stack([self.base_obs, event_matrix(self.n, self.specs, trial)[self.obs]])
-        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.beta)
+    def _design_with(self, label: str, delta: float) -> np.ndarray:
+        """The observed design with event ``label``'s decay column at ``delta`` (the rest kept between calls)."""
+        key = tuple(sorted(self.deltas.items()))
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self.design())
+        X = self._cached[1].copy()
+        index = next(i for i, s in enumerate(self.specs) if s.label == label)
+        col = self.base_obs.shape[1] + sum(len(design.event_columns(1, s, 0.5)) for s in self.specs[:index])
+        k = np.arange(self.n, dtype=float)[self.obs] - self.specs[index].position
+        X[:, col] = np.where(k >= 0, delta ** np.clip(k, 0, None), 0.0)
+        return X
+
+    def objective(self, label: str, log_hl: float, tol: float = est.TOL) -> float:
+        """Profile objective with event ``label``'s half-life at ``exp(log_hl)`` periods (others fixed).
+
+        ``tol``: convergence tolerance of the refit (relative to the number of rows; see ``_estimate.irls``).
+        """
+        X = self._design_with(label, float(to_delta(log_hl)))
+        if self.whitener is not None:
+            value, beta = gls.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.whitener,
+                                        self.beta, tol)
+        else:
+            value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.beta, tol)
         if self.family not in est.GAUSSIAN:
             self.beta = beta  # warm start of the next refit
         return value
 
-    def minimise(self, label: str) -> float:
-        """Log half-life minimising the profile of ``label``: a grid over the search range, then bounded Brent."""
+    def minimise(self, label: str, refine: bool = True) -> float:
+        """Log half-life minimising the profile of ``label``: a grid over the search range, then bounded Brent
+        (``refine=False``: the best grid point)."""
         spec = next(s for s in self.specs if s.label == label)
         xs = np.linspace(*search_bounds(self.n, spec), GRID)
-        vals = np.array([self.objective(label, x) for x in xs])
+        vals = np.array([self.objective(label, x, GRID_TOL) for x in xs])
         i = int(np.argmin(vals))
+        if not refine:
+            return float(xs[i])
         a, b = xs[max(i - 1, 0)], xs[min(i + 1, GRID - 1)]
         res = optimize.minimize_scalar(lambda x: self.objective(label, x), bounds=(a, b), method="bounded",
                                        options={"xatol": XTOL})
@@ -90,50 +119,78 @@ class Profile:
 
     def _lr(self, label: str, log_hl: float, best: float) -> float:
         value = self.objective(label, log_hl)
-        if self.family in est.GAUSSIAN:
+        if self.family in est.GAUSSIAN or self.whitener is not None:  # scale estimated: m·log of the RSS ratio
             return len(self.yv) * np.log(value / best)
         return (value - best) / (self.scale if self.family == "quasipoisson" else 1.0)
 
-    def interval(self, label: str, alpha: float, inflation: float = 1.0,
-                 sd_logit: float | None = None) -> tuple[float, float]:
+    def interval(self, label: str, alpha: float, variance: float) -> tuple[float, float]:
         """(low, high) decay rate; 0 or 1 where the profile stays under the threshold up to the search bound.
 
-        ``sd_logit``: the model-based standard error of logit δ, if known; it places the first bracket where a
-        quadratic profile would cross (a starting point only: the bounds solve the profile itself).
+        ``variance``: the chosen error model's variance of logit δ.  The likelihood-ratio threshold
+        ``χ²₁(1-α)`` is multiplied by ``inflation = max(variance · c, 1)``, where ``c`` is the curvature of the
+        profile statistic in logit δ, measured over one standard error on each side of the estimate
+        (``(LR(θ̂-s) + LR(θ̂+s)) / 2s²``, ``s = √variance``): near the estimate the interval is then as wide as
+        the chosen variance says, so it allows for autocorrelation and for an objective whose curvature is not
+        the information (the whitened GLS objective), while it keeps the asymmetry of the profile further out
+        (the curvature adjustment of Chandler & Bate 2007, Biometrika 94:167).
         """
         spec = next(s for s in self.specs if s.label == label)
         delta = self.deltas[label]
-        centre = float(np.log(np.log(0.5) / np.log(delta)))
+        theta = float(np.log(delta / (1 - delta)))
+        centre = _log_hl(theta)
         best = self.objective(label, centre) if self.beta_hat is None else self._value(self.design(), self.beta_hat)
+        sd = float(np.sqrt(variance)) if variance > 0 else 0.0
+        lo_edge, hi_edge = search_bounds(self.n, spec)
+        inflation, known = 1.0, {}  # known: log half-life -> LR statistic already computed
+        if sd > 0:
+            for step in (-sd, sd):
+                x = float(np.clip(_log_hl(theta + step), lo_edge, hi_edge))
+                known[x] = self._lr(label, x, best)
+            inflation = max(variance * sum(known.values()) / (2 * sd**2), 1.0)
         threshold = stats.chi2.ppf(1 - alpha, 1) * inflation
-        # d log(half-life) / d logit(δ) = -(1 - δ) / ln δ: the predicted distance to each crossing
-        guess = None if not sd_logit else np.sqrt(threshold) * sd_logit * (1 - delta) / -np.log(delta)
 
         def root_excess(x: float) -> float:  # signed root of the LR statistic minus the root of the threshold
-            return float(np.sqrt(max(self._lr(label, x, best), 0.0)) - np.sqrt(threshold))
+            lr = known[x] if x in known else self._lr(label, x, best)
+            return float(np.sqrt(max(lr, 0.0)) - np.sqrt(threshold))
 
         def bound(edge: float) -> float | None:
-            if edge == centre or root_excess(edge) < 0:
+            if edge == centre:
                 return None
-            inner, outer = centre, edge
-            if guess is not None and 0 < guess < abs(edge - centre):
-                trial = centre + np.sign(edge - centre) * guess
-                if root_excess(trial) >= 0:
-                    outer = trial
-                else:
-                    inner = trial
+            side = [x for x in known if (x - centre) * (edge - centre) > 0 and x != edge]
+            inner = max(side, key=lambda x: abs(x - centre)) if side else centre
+            if root_excess(inner) >= 0:
+                inner = centre
+            outer = edge
+            if sd > 0:  # where a quadratic profile of that width would cross: the first bracket
+                trial = float(np.clip(_log_hl(theta + np.sign(centre - edge) * np.sqrt(threshold) * sd),
+                                      min(centre, edge), max(centre, edge)))
+                if abs(trial - centre) > abs(inner - centre) and trial != edge:
+                    if root_excess(trial) >= 0:
+                        outer = trial
+                    else:
+                        inner = trial
+            if outer == edge and root_excess(edge) < 0:
+                return None  # under the threshold up to the search bound
             return float(optimize.brentq(root_excess, min(inner, outer), max(inner, outer), xtol=XTOL))
 
-        low, high = (bound(edge) for edge in search_bounds(self.n, spec))
+        low, high = bound(lo_edge), bound(hi_edge)
         d_low = 0.0 if low is None else to_delta(low)
         d_high = 1.0 if high is None else to_delta(high)
         return float(d_low), float(d_high)
 
 
+def _log_hl(theta: float) -> float:
+    """Log half-life (periods) of the decay rate with logit ``theta``."""
+    delta = 1.0 / (1.0 + np.exp(-theta))
+    return float(np.log(np.log(0.5) / np.log(delta))) if 0 < delta < 1 else (np.inf if delta >= 1 else -np.inf)
+
+
 def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], yv: np.ndarray,
-                    off_obs: np.ndarray, obs: np.ndarray) -> tuple[dict[str, float], float, list[str],
-                                                                  np.ndarray | None]:
+                    off_obs: np.ndarray, obs: np.ndarray, refine: bool = True
+                    ) -> tuple[dict[str, float], float, list[str], np.ndarray | None]:
     """Decay rates by profile likelihood (coordinate-wise over log half-lives) and the NB dispersion.
+
+    ``refine=False``: grid points only (the first stage of a GLS fit, whose rates are estimated again).
 
     Returns the decay rates, the NB dispersion the profile used (estimated at a 7-period half-life, 0 unless
     negbin), notes, and the count-family coefficients at the estimated rates (None for Gaussian families).
@@ -147,17 +204,27 @@ def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventS
         profile.beta = est.irls(X, yv, off_obs)
         if family == "negbin":
             profile.nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ profile.beta + off_obs), X.shape[1])
+    notes = search(profile, refine)
+    return profile.deltas, profile.nb_alpha, notes, profile.beta
+
+
+def search(profile: Profile, refine: bool = True) -> list[str]:
+    """Minimise the profile of every decay rate in turn (twice round when there are several), in place.
+
+    ``refine=False`` stops at the best grid point (a first-stage fit).  Returns notes on estimates at a
+    search bound.
+    """
+    decays = [s for s in profile.specs if s.effect == "decay"]
     notes: list[str] = []
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
-            log_hl = profile.minimise(spec.label)
+            log_hl = profile.minimise(spec.label, refine)
             profile.deltas[spec.label] = float(to_delta(log_hl))
-            lo, hi = search_bounds(n, spec)
+            lo, hi = search_bounds(profile.n, spec)
             if log_hl > hi - 0.05:
                 notes.append(f"{spec.label}: the estimated half-life is at the upper search bound "
                              f"({np.exp(hi):.0f} periods): the data show no recovery; consider effect='step'")
             if log_hl < lo + 0.05:
                 notes.append(f"{spec.label}: the estimated half-life is at the lower search bound: the effect "
                              "is at most a one-period pulse")
-    notes = list(dict.fromkeys(notes))
-    return profile.deltas, profile.nb_alpha, notes, profile.beta
+    return list(dict.fromkeys(notes))

@@ -48,9 +48,9 @@ class Payload:
     notes: tuple
     control_mode: str | None
     share_scale: float = 1.0  # gaussian-logit: 100 when the series is in percent
-    cov_iid: pd.DataFrame | None = None  # model-based covariance, for the profile-interval inflation
     profile: object = None  # _fit.Profile: the decay-rate profile likelihood
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
+    whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
 
     @cached_property
     def process(self) -> ResidualProcess:
@@ -259,24 +259,13 @@ class ITSResult:
         """Decay rate and half-life with a profile-likelihood interval (asymmetric, honest near 0 and 1)."""
         delta = self._p.deltas[label]
         col = self._p.deriv_cols[label]
-        sd_logit = math.sqrt(max(float(self._p.cov_iid.loc[col, col]), 0.0))
-        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, self._inflation(label), sd_logit)
+        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, float(self._p.cov.loc[col, col]))
         nan = float("nan")
         rate = {"event": label, "term": "decay_rate", "estimate": delta, "ci_low": d_lo, "ci_high": d_hi,
                 "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
         half = {"event": label, "term": "half_life", "estimate": _half_life(delta), "ci_low": _half_life(d_lo),
                 "ci_high": _half_life(d_hi), "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
         return [rate, half]
-
-    def _inflation(self, label: str) -> float:
-        """How much the chosen error model widens the decay rate's variance over the model-based one (>= 1).
-
-        The profile-likelihood threshold is multiplied by it, so the interval also allows for autocorrelation.
-        """
-        col = self._p.deriv_cols[label]
-        model_var = float(self._p.cov_iid.loc[col, col])
-        chosen_var = float(self._p.cov.loc[col, col])
-        return max(chosen_var / model_var, 1.0) if model_var > 0 else 1.0
 
     def recovery_time(self, fraction: float = 0.9, event: str | None = None) -> dict:
         """Periods after ``event`` until observed/counterfactual is back to ``fraction`` and stays there.
