@@ -1,7 +1,8 @@
 """Time one ITS fit per effect shape against a plain statsmodels fit of the same series, in one run.
 
 Baseline: ``statsmodels.GLM(y, X, family=NegativeBinomial(alpha))`` on a design with the same baseline terms
-and a step (what a user would write by hand, without intervals for the counterfactual).  ``fit+effects`` is the
+and a step (what a user would write by hand, without intervals for the counterfactual).  Every shape is fitted
+with the default errors (``ar1``, feasible GLS); the decaying effect also with ``ar1-sandwich``.  ``fit+effects`` is the
 fit with its effects table (every interval: level, slope, and for decay the profile-likelihood interval of the
 decay rate and half-life); ``fit+effects+impact`` adds the 30-day impact with its simulated interval.
 Prints medians and the ratio spamits/baseline; nothing is asserted (tests never assert wall-clock times).
@@ -12,6 +13,7 @@ Prints medians and the ratio spamits/baseline; nothing is asserted (tests never 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -50,20 +52,23 @@ def main() -> None:
 
     base = _median_time(baseline, args.repeat)
     print(f"series: {n} days (SIMULATED mccolo scenario), repeat={args.repeat}")
-    print(f"{'what':<40}{'median ms':>10}{'ratio':>8}")
-    print(f"{'statsmodels GLM NB (baseline)':<40}{1000 * base:>10.1f}{1.0:>8.2f}")
-    for effect in its.EFFECTS:
-        def fit_effects(effect: str = effect) -> None:
-            _ = its.fit(y, "2008-11-11", effect=effect, seasonality="dow").effects
+    print(f"load average at the start: {os.getloadavg()[0]:.2f}")
+    print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
+    print(f"{'statsmodels GLM NB (baseline)':<46}{1000 * base:>10.1f}{1.0:>8.2f}")
+    cases = [(effect, its.DEFAULT_ERRORS) for effect in its.EFFECTS] + [("decay", "ar1-sandwich")]
+    for effect, errors in cases:
+        def fit_effects(effect: str = effect, errors: str = errors) -> None:
+            _ = its.fit(y, "2008-11-11", effect=effect, seasonality="dow", errors=errors).effects
 
-        def fit_impact(effect: str = effect) -> None:
-            res = its.fit(y, "2008-11-11", effect=effect, seasonality="dow")
+        def fit_impact(effect: str = effect, errors: str = errors) -> None:
+            res = its.fit(y, "2008-11-11", effect=effect, seasonality="dow", errors=errors)
             _ = res.effects
             res.impact(y.index[half], y.index[half + 29])
 
+        name = effect if errors == its.DEFAULT_ERRORS else f"{effect} ({errors})"
         for label, fn in (("fit+effects", fit_effects), ("fit+effects+impact", fit_impact)):
             spent = _median_time(fn, args.repeat)
-            print(f"{'spamits ' + label + ' ' + effect:<40}{1000 * spent:>10.1f}{spent / base:>8.2f}")
+            print(f"{'spamits ' + label + ' ' + name:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
 
 
 if __name__ == "__main__":

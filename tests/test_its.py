@@ -576,3 +576,28 @@ def test_offset_of_ones_changes_nothing_and_a_constant_offset_only_the_intercept
     np.testing.assert_allclose(ones.effects["estimate"], plain.effects["estimate"], rtol=1e-10)
     np.testing.assert_allclose(scaled.effects["estimate"], plain.effects["estimate"], rtol=1e-7)
     assert scaled.params["const"] == pytest.approx(plain.params["const"] - math.log(1000.0), abs=1e-7)
+
+
+# ==================================================================== comparing specifications
+
+
+def test_compare_and_verdict_pick_the_simulated_decay_shape_within_each_error_model():
+    from spamits.its import compare, fit_specs, verdict
+
+    y = _sim("mccolo", 1)["observed"]
+    fits = fit_specs(y, ["2008-11-11"], effects={"step": "step", "decay": "decay"}, errors=["ar1", "ar1-sandwich"],
+                     seasonality="dow", n_draws=200)
+    assert list(fits) == ["step / ar1", "step / ar1-sandwich", "decay / ar1", "decay / ar1-sandwich"]
+    table = compare(fits)
+    assert table.columns.name == "SIMULATED"
+    for errors, group in table.groupby("errors"):
+        assert group["delta_aic"].min() == 0.0, errors
+        best = group.loc[group["aic"].idxmin()]
+        assert best["model"].startswith("decay"), errors  # the series was simulated with a fading drop
+        assert group.set_index("model").loc[f"step / {errors}", "delta_aic"] > 10, errors
+    # independence estimates are shared by ar1-sandwich, hac and iid; ar1 (GLS) re-estimates them
+    assert fits["decay / ar1-sandwich"].params.equals(fit(y, "2008-11-11", effect="decay", seasonality="dow",
+                                                          errors="hac", n_draws=200).params)
+    assert not np.allclose(fits["decay / ar1"].params, fits["decay / ar1-sandwich"].params)
+    text = verdict(table)
+    assert "the data support 'decay'" in text and "'step' has AIC" in text

@@ -13,8 +13,9 @@ designs differ only in their event columns, so all refits are solved together:
   log α); Gaussian families: one stacked least-squares solve;
 * the coefficient covariance is ``spamits.its._covariance.covariance_stack``, the code ``its.fit`` runs for
   its one fit, for the primary coefficient only: model-based (``iid``), Newey-West (``hac``) or the
-  AR(1)+white-noise sandwich (``ar1``, whose seeded bias correction simulates the same series for every date
-  and projects them off the baseline and each date's own columns).
+  AR(1)+white-noise sandwich (``ar1-sandwich``, whose seeded bias correction simulates the same series for
+  every date and projects them off the baseline and each date's own columns).  ``its.fit``'s default
+  ``errors="ar1"`` (feasible GLS) is not batched; ``spamits.robust`` runs it as ``ar1-sandwich``.
 
 The results agree with ``spamits.its.fit`` at each date to numerical precision (see ``tests/test_robust.py``).
 Shapes: ``D`` dates, ``m`` observed rows, ``p0`` baseline columns, ``k`` event columns, ``p = p0 + k``.

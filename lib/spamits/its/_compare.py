@@ -16,8 +16,10 @@ def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int
     """One row per fit: specification, information criteria, residual checks and headline effects.
 
     ``fits``: a mapping name -> result (or a list, named ``fit 1``, ``fit 2``...).  ``delta_aic`` is the AIC
-    minus the smallest AIC among fits of the same family on the same data (likelihoods of different families
-    or series are not comparable, so it is NaN across them).  The headline columns are for ``event`` (default:
+    minus the smallest AIC among fits of the same family and error model on the same data (likelihoods of
+    different families or series are not comparable; ``errors="ar1"`` evaluates the family likelihood at its
+    GLS estimates, below the maximum the other error models share, so shapes are compared within an error
+    model).  The headline columns are for ``event`` (default:
     each fit's first event): its immediate change, half-life, and ``relative_<horizon>``, the relative effect
     of that event alone over the first ``horizon`` periods from its date, with its interval.
     """
@@ -29,7 +31,7 @@ def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int
         raise ModelSpecError(f"compare: {bad} are not ITSResult objects (results of spamits.its.fit)")
     rows = [_row(name, fit, horizon, event) for name, fit in named.items()]
     table = pd.DataFrame(rows)
-    key = table["family"] + "|" + table["data_key"]
+    key = table["family"] + "|" + table["errors"] + "|" + table["data_key"]
     table["delta_aic"] = table["aic"] - table.groupby(key)["aic"].transform("min")
     table = table.drop(columns="data_key")
     if any(fit.simulated for fit in named.values()):
@@ -78,8 +80,9 @@ def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequenc
     """Fit every effect specification × error model; keys are ``"<effect name> / <errors>"``.
 
     ``effects`` maps a name to what ``fit`` takes as ``effect`` (one shape, or one per event); other keywords
-    go to :func:`spamits.its.fit`.  The point estimates of one effect specification do not depend on the
-    error model, only its intervals do.
+    go to :func:`spamits.its.fit`.  The point estimates of one effect specification are the same for
+    ``ar1-sandwich``, ``hac`` and ``iid`` (independence estimates; only the intervals differ); ``ar1``
+    re-estimates them by feasible GLS.
     """
     from spamits.its._fit import fit
 
@@ -88,10 +91,13 @@ def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequenc
 
 
 def verdict(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
-    """A plain-language reading of a ``compare`` table: which effect shape the data support (AIC) and whether
-    the residuals are autocorrelated (Breusch-Godfrey), hence which error model to trust."""
-    best = table.loc[table["aic"].idxmin()]
-    shapes = table.drop_duplicates("effects").sort_values("aic")
+    """A plain-language reading of a ``compare`` table: which effect shape the data support (AIC, among the fits
+    with the error model of the first row) and whether the residuals are autocorrelated (Breusch-Godfrey),
+    hence which error model to trust."""
+    first = table["errors"].iloc[0]  # shapes are compared within one error model (the first in the table)
+    same = table[table["errors"] == first]
+    best = same.loc[same["aic"].idxmin()]
+    shapes = same.drop_duplicates("effects").sort_values("aic")
     lines = [f"Effect shape: the data support '{best['model'].split(' / ')[0]}' ({best['effects']}); "
              + ", ".join(f"'{r.model.split(' / ')[0]}' has AIC {r.aic - best['aic']:.1f} higher"
                          for r in shapes.iloc[1:].itertuples())
@@ -100,7 +106,8 @@ def verdict(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
     if autocorrelated:
         lines.append(f"Residuals are autocorrelated (Breusch-Godfrey p < {alpha}; residual AR(1) about "
                      f"{best['residual_ar1']:.2f}): model-based ('iid') intervals are too narrow; use 'ar1' "
-                     "(or 'hac', which truncates the autocorrelation and tends to be narrower).")
+                     "(feasible GLS for that correlation) or 'ar1-sandwich'; 'hac' truncates the "
+                     "autocorrelation and tends to be narrower.")
     else:
         lines.append(f"No residual autocorrelation detected (Breusch-Godfrey p >= {alpha}); the error models "
                      "give similar intervals.")

@@ -1,4 +1,4 @@
-"""Covariance of ITS coefficients under three error models, chosen by name from one registry.
+"""Covariance of ITS coefficients: three computations, chosen by name (``KINDS``), behind the error models.
 
 All three share the GLM score structure ``s_t = x_t · sqrt(w_t) · e_t`` (``w_t`` the Fisher weight, ``e_t`` the
 Pearson residual) and the bread ``H = Σ w_t x_t x_tᵀ``:
@@ -14,6 +14,10 @@ Pearson residual) and the bread ``H = Σ w_t x_t x_tᵀ``:
   Stat Med 42:1277, on Prais–Winsten; Turner et al. 2021, BMC Med Res Methodol 21:181).  The residual
   autocorrelations get a seeded parametric-bootstrap bias correction (:func:`fit_residual_process`).  Gaps
   are handled by placing the observed rows at their true time positions.
+
+These are the covariance computations (``KINDS``).  The error models of ``its.fit`` (``ERRORS``) use them:
+``iid`` and ``hac`` directly, ``ar1-sandwich`` as ``ar1`` on the independence fit, and ``ar1`` (feasible GLS,
+``spamits.its._gls``) as ``ar1`` on the whitened scores and residuals.
 
 The residual process parameters (``ResidualProcess``) are also used to draw predictive noise for the
 counterfactual, so intervals carry both parameter uncertainty and the serially correlated noise.
