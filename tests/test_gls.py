@@ -110,3 +110,20 @@ def test_ar1_decay_interval_covers_on_overlapping_events():
             truth = true_relative_effect(frame, 10 * i, 30, events=[sim_id])
             covered.append(imp["relative_low"] <= truth <= imp["relative_high"])
     assert np.mean(covered) >= 0.8, np.mean(covered)
+
+
+def test_negbin_ar1_decay_rate_solves_its_estimating_equation_too():
+    """The decay rate is estimated with the other coefficients: the whitened score of its linearised column
+    (logit δ) is zero at the estimate, to within a small fraction of a standard error."""
+    for seed in range(3):
+        frame = simulate("no-effect", seed=seed, phi=0.8, drop=0.5, shape="decay", half_life=14.0)
+        res = fit(frame["observed"], "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
+        p = res._p
+        X, yv = p.X_aug.to_numpy(), frame["observed"].to_numpy()
+        mu = np.exp(X @ res.params.to_numpy())
+        sd = np.sqrt(mu * (1 + p.nb_alpha * mu))
+        Z = p.whitener.apply((mu / sd)[:, None] * X)
+        score = Z.T @ p.whitener.apply((yv - mu) / sd)
+        in_se = score / np.sqrt(np.diag(Z.T @ Z))
+        assert list(p.X_aug.columns)[-1].startswith("logit_decay(")
+        assert np.abs(in_se).max() < 0.01, (seed, in_se)

@@ -12,10 +12,11 @@ from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
-from spamits.its._profile import Profile, estimate_decays, event_matrix, search
+from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search
 from spamits.its._result import ITSResult, Payload
 
 DEFAULT_ERRORS = "ar1"
+GLS_ROUNDS = 10  # errors="ar1": at most this many rounds of decay rates and GLS fit
 CONTROL_MODES = ("covariate", "offset")
 
 
@@ -108,23 +109,39 @@ def fit(
 def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
                yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, first: est.Estimate, X: np.ndarray,
                notes: list[str]) -> tuple[gls.Whitener, dict[str, float], est.Estimate, list[str]]:
-    """errors="ar1": whiten by the residual process of the first fit, re-profile the decay rates, refit (GLS).
+    """errors="ar1": whiten by the residual process of the first fit, then estimate by GLS.
 
-    Returns the whitener, the decay rates, the GLS estimate and the notes (the decay-bound notes are those of
-    the GLS profile).
+    The decay rates and the other coefficients are found by alternating: the decay rates minimise the whitened
+    objective linearised at the current fit (``gls.LinearisedProfile``), then the GLS fit at those rates is
+    updated, until the rates move by less than the profile's tolerance (at most ``GLS_ROUNDS`` rounds).  Returns
+    the whitener, the decay rates, the GLS estimate and the notes (the decay-bound notes are those of the GLS
+    profile).
     """
     pos = np.flatnonzero(obs)
     _, pearson, _ = _family_weights(family, yv, first.eta, first.nb_alpha)
     whitener = gls.Whitener.from_process(*(float(v[0]) for v in cov_mod.residual_processes(pearson[None], pos, X)))
-    profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale, first.beta,
-                      whitener)
-    if any(s.effect == "decay" for s in specs):
-        decay_notes = search(profile)
-        notes = [n for n in notes if "search bound" not in n] + decay_notes
-    X = profile.design()
-    estimate = gls.final_fit(family, X, yv, off_obs, first.nb_alpha, whitener,
-                             None if family in est.GAUSSIAN else profile.beta)
-    return whitener, profile.deltas, estimate, notes
+    beta = None if family in est.GAUSSIAN else first.beta
+    decays = [s for s in specs if s.effect == "decay"]
+    if decays:
+        notes = [n for n in notes if "search bound" not in n]
+        beta_hat = first.beta
+        for _round in range(GLS_ROUNDS):
+            profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale,
+                              beta_hat, whitener)
+            decay_notes = search(profile)
+            moved = max(abs(np.log(np.log(profile.deltas[s.label]) / np.log(deltas[s.label]))) for s in decays)
+            deltas = dict(profile.deltas)
+            _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.nb_alpha, whitener, beta)
+            beta = None if family in est.GAUSSIAN else beta_hat
+            if moved < XTOL:
+                break
+        else:
+            decay_notes.append(f"the GLS decay rates still moved by {moved:.2g} (log half-life) after "
+                               f"{GLS_ROUNDS} rounds; the estimates are those of the last round")
+        notes = notes + decay_notes
+    X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
+    estimate = gls.final_fit(family, X, yv, off_obs, first.nb_alpha, whitener, beta)
+    return whitener, deltas, estimate, notes
 
 
 # --- argument checks ---------------------------------------------------------------------------------------

@@ -17,8 +17,13 @@ GEE is consistent whatever the working correlation, so the covariance is the san
 with the AR(1)-plus-white-noise correlation fitted again to the whitened residuals (near zero when the first
 fit was right): honest also when the working correlation is not.  The filter runs over the observed rows in
 time order; across a gap it treats the rows as adjacent (a working-correlation approximation that costs some
-efficiency, not validity: the covariance places rows at their true positions).  The decay rates are profiled
-on the whitened objective ``Σ ε_t²`` (``spamits.its._profile``).
+efficiency, not validity: the covariance places rows at their true positions).
+
+Decay rates are estimated with the rest: the profile of the whitened objective ``Σ ε_t²``, linearised at the
+current fit (:class:`LinearisedProfile`), is minimised over each rate, the GLS fit is updated at the new rates,
+and the two steps alternate until the rates settle (``spamits.its._fit._gls_stage``).  At that point the rates
+solve their own GEE estimating equations.  Their interval inverts the same linearised profile
+(``spamits.its._profile.Profile.interval``).
 """
 
 from __future__ import annotations
@@ -124,3 +129,37 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     Z = whitener.apply(sw[:, None] * X)
     beta = beta + np.asarray(sm.OLS(whitener.apply(pearson), Z).fit().params)  # the step from the fixed point
     return est.estimate_at(family, X, y, off, nb_alpha, beta)
+
+
+class LinearisedProfile:
+    """The GLS objective of one decay rate, linearised at the fitted means ``mu0``: cheap to evaluate.
+
+    With the square-root weights ``w0`` and working response ``z0`` of the fit at ``mu0`` (Fisher scoring's
+    linearisation), the objective at decay rate δ is the whitened least-squares residual
+    ``min ‖L w0 (z0 - X_other b - c(δ) ω)‖²`` over all other coefficients: the other columns are whitened and
+    projected out once (QR), so each δ costs one filtered column.  At a GLS solution the linearised and the
+    exact objectives agree in value and in slope, so a decay rate that minimises the linearised profile at its
+    own fit solves the GLS (GEE) estimating equation for δ; Gaussian families are linear, so it is exact.
+    """
+
+    def __init__(self, family: str, X_other: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
+                 whitener: Whitener, eta0: np.ndarray) -> None:
+        if family in est.GAUSSIAN:
+            self.w0, response = np.ones(len(y)), est.transform(family, y) - off
+        else:
+            a = nb_alpha if family == "negbin" else 0.0
+            mu0 = np.exp(np.clip(eta0, -30.0, 30.0))
+            self.w0 = mu0 / np.sqrt(mu0 * (1 + a * mu0))
+            response = eta0 - off + (y - mu0) / mu0
+        self.whitener = whitener
+        self.basis = np.linalg.qr(whitener.apply(self.w0[:, None] * X_other))[0]
+        u = whitener.apply(self.w0 * response)
+        self.u_res = u - self.basis @ (self.basis.T @ u)
+
+    def value(self, column: np.ndarray) -> float:
+        """The objective with ``column`` (m,) as the varied event column."""
+        c = self.whitener.apply(self.w0 * column)
+        c_res = c - self.basis @ (self.basis.T @ c)
+        cc = float(c_res @ c_res)
+        fit = float(c_res @ self.u_res) ** 2 / cc if cc > 1e-300 else 0.0
+        return float(self.u_res @ self.u_res) - fit

@@ -6,7 +6,9 @@ squares for the Gaussian families) recorded.  The search runs over the log half-
 between a quarter period and four times the post-event window: a grid, then bounded Brent around its best
 point.  The interval finds where the likelihood-ratio statistic crosses its threshold on each side by Brent's
 root finder on the signed root of the statistic (close to linear in the parameter, so few refits are needed),
-started from the bracket a quadratic approximation predicts.
+started from the bracket a quadratic approximation predicts.  With a whitener (``errors="ar1"``) the objective
+is the whitened GLS objective linearised at the fit (``spamits.its._gls.LinearisedProfile``), which needs no
+refits at all.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Profile:
     """The profile objective of each decay rate (other coefficients re-fitted, other decay rates fixed).
 
     ``base_obs`` (m × p0) is the baseline design of the m observed rows, ``obs`` (n,) marks them, ``beta`` (p,)
-    the coefficients at ``deltas`` (a warm start for the refits).  ``interval`` inverts the likelihood-ratio
+    the coefficients at ``deltas`` (a warm start for the refits); with a ``whitener`` the objective is the
+    whitened GLS objective linearised at ``beta``.  ``interval`` inverts the likelihood-ratio
     statistic: the decay rates whose profile deviance is within ``χ²₁(1-α)·inflation`` of the minimum, where
     ``inflation`` (>= 1) is the ratio of the chosen error model's variance to the model-based one, so the
     interval also allows for autocorrelation.  It is asymmetric, and reaches 0 or 1 when the data cannot bound
@@ -59,13 +62,10 @@ class Profile:
         self.beta_hat = beta  # the coefficients at ``deltas``
         self.n = len(obs)
         self._cached: tuple | None = None  # (decay rates, observed design) of the last refit
+        self._linear: dict = {}  # whitened: (label, decay rates) -> its LinearisedProfile at beta_hat
 
     def _value(self, X: np.ndarray, beta: np.ndarray) -> float:
         """The objective of the coefficients ``beta`` on the observed design ``X`` (no refit)."""
-        if self.whitener is not None:
-            a = self.nb_alpha if self.family == "negbin" else 0.0
-            eps = self.whitener.apply(gls.working(self.family, X, self.yv, self.off_obs, a, beta)[1])
-            return float(eps @ eps)
         eta = X @ beta + self.off_obs
         if self.family in est.GAUSSIAN:
             return float(np.sum((est.transform(self.family, self.yv) - eta) ** 2))
@@ -76,29 +76,43 @@ class Profile:
         """The observed rows of the full design at the current decay rates (m × p)."""
         return np.column_stack([self.base_obs, event_matrix(self.n, self.specs, self.deltas)[self.obs]])
 
+    def _column(self, label: str, delta: float) -> tuple[int, np.ndarray]:
+        """Index of event ``label``'s decay column in the design and its observed rows at ``delta``."""
+        index = next(i for i, s in enumerate(self.specs) if s.label == label)
+        col = self.base_obs.shape[1] + sum(len(design.event_columns(1, s, 0.5)) for s in self.specs[:index])
+        k = np.arange(self.n, dtype=float)[self.obs] - self.specs[index].position
+        return col, np.where(k >= 0, delta ** np.clip(k, 0, None), 0.0)
+
     def _design_with(self, label: str, delta: float) -> np.ndarray:
         """The observed design with event ``label``'s decay column at ``delta`` (the rest kept between calls)."""
         key = tuple(sorted(self.deltas.items()))
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self.design())
         X = self._cached[1].copy()
-        index = next(i for i, s in enumerate(self.specs) if s.label == label)
-        col = self.base_obs.shape[1] + sum(len(design.event_columns(1, s, 0.5)) for s in self.specs[:index])
-        k = np.arange(self.n, dtype=float)[self.obs] - self.specs[index].position
-        X[:, col] = np.where(k >= 0, delta ** np.clip(k, 0, None), 0.0)
+        col, values = self._column(label, delta)
+        X[:, col] = values
         return X
+
+    def _linearised(self, label: str) -> gls.LinearisedProfile:
+        """The whitened objective of ``label`` linearised at ``beta_hat`` (other decay rates as they are)."""
+        key = (label, tuple(sorted(self.deltas.items())))
+        if key not in self._linear:
+            X = self.design()
+            col, _ = self._column(label, self.deltas[label])
+            self._linear[key] = gls.LinearisedProfile(self.family, np.delete(X, col, axis=1), self.yv,
+                                                      self.off_obs, self.nb_alpha, self.whitener,
+                                                      X @ self.beta_hat + self.off_obs)
+        return self._linear[key]
 
     def objective(self, label: str, log_hl: float, tol: float = est.TOL) -> float:
         """Profile objective with event ``label``'s half-life at ``exp(log_hl)`` periods (others fixed).
 
         ``tol``: convergence tolerance of the refit (relative to the number of rows; see ``_estimate.irls``).
         """
+        if self.whitener is not None:  # GLS: the objective linearised at the fit (see gls.LinearisedProfile)
+            return self._linearised(label).value(self._column(label, float(to_delta(log_hl)))[1])
         X = self._design_with(label, float(to_delta(log_hl)))
-        if self.whitener is not None:
-            value, beta = gls.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.whitener,
-                                        self.beta, tol)
-        else:
-            value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.beta, tol)
+        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.beta, tol)
         if self.family not in est.GAUSSIAN:
             self.beta = beta  # warm start of the next refit
         return value
@@ -138,7 +152,10 @@ class Profile:
         delta = self.deltas[label]
         theta = float(np.log(delta / (1 - delta)))
         centre = _log_hl(theta)
-        best = self.objective(label, centre) if self.beta_hat is None else self._value(self.design(), self.beta_hat)
+        if self.whitener is not None or self.beta_hat is None:
+            best = self.objective(label, centre)
+        else:
+            best = self._value(self.design(), self.beta_hat)
         sd = float(np.sqrt(variance)) if variance > 0 else 0.0
         lo_edge, hi_edge = search_bounds(self.n, spec)
         inflation, known = 1.0, {}  # known: log half-life -> LR statistic already computed
