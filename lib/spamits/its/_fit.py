@@ -128,7 +128,7 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
         for _round in range(GLS_ROUNDS):
             profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale,
                               beta_hat, whitener)
-            decay_notes = search(profile)
+            decay_notes = search(profile, near=_round > 0)
             moved = max(abs(np.log(np.log(profile.deltas[s.label]) / np.log(deltas[s.label]))) for s in decays)
             deltas = dict(profile.deltas)
             _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.nb_alpha, whitener, beta)

@@ -63,6 +63,7 @@ class Profile:
         self.n = len(obs)
         self._cached: tuple | None = None  # (decay rates, observed design) of the last refit
         self._linear: dict = {}  # whitened: (label, decay rates) -> its LinearisedProfile at beta_hat
+        self._columns: dict = {}  # label -> (column index, post-event rows, periods since the event)
 
     def _value(self, X: np.ndarray, beta: np.ndarray) -> float:
         """The objective of the coefficients ``beta`` on the observed design ``X`` (no refit)."""
@@ -78,10 +79,13 @@ class Profile:
 
     def _column(self, label: str, delta: float) -> tuple[int, np.ndarray]:
         """Index of event ``label``'s decay column in the design and its observed rows at ``delta``."""
-        index = next(i for i, s in enumerate(self.specs) if s.label == label)
-        col = self.base_obs.shape[1] + sum(len(design.event_columns(1, s, 0.5)) for s in self.specs[:index])
-        k = np.arange(self.n, dtype=float)[self.obs] - self.specs[index].position
-        return col, np.where(k >= 0, delta ** np.clip(k, 0, None), 0.0)
+        if label not in self._columns:
+            index = next(i for i, s in enumerate(self.specs) if s.label == label)
+            col = self.base_obs.shape[1] + sum(len(design.event_columns(1, s, 0.5)) for s in self.specs[:index])
+            k = np.arange(self.n, dtype=float)[self.obs] - self.specs[index].position
+            self._columns[label] = (col, k >= 0, np.clip(k, 0, None))
+        col, after, k = self._columns[label]
+        return col, np.where(after, delta**k, 0.0)
 
     def _design_with(self, label: str, delta: float) -> np.ndarray:
         """The observed design with event ``label``'s decay column at ``delta`` (the rest kept between calls)."""
@@ -117,11 +121,20 @@ class Profile:
             self.beta = beta  # warm start of the next refit
         return value
 
-    def minimise(self, label: str, refine: bool = True) -> float:
+    def minimise(self, label: str, refine: bool = True, near: float | None = None) -> float:
         """Log half-life minimising the profile of ``label``: a grid over the search range, then bounded Brent
-        (``refine=False``: the best grid point)."""
+        (``refine=False``: the best grid point).  ``near``: a previous estimate; Brent runs within one grid step
+        of it, and the grid is searched only if the minimum lands on that bracket's edge."""
         spec = next(s for s in self.specs if s.label == label)
-        xs = np.linspace(*search_bounds(self.n, spec), GRID)
+        lo, hi = search_bounds(self.n, spec)
+        if near is not None and refine:
+            step = (hi - lo) / (GRID - 1)
+            a, b = max(near - step, lo), min(near + step, hi)
+            res = optimize.minimize_scalar(lambda x: self.objective(label, x), bounds=(a, b), method="bounded",
+                                           options={"xatol": XTOL})
+            if (res.x - a > 2 * XTOL or a == lo) and (b - res.x > 2 * XTOL or b == hi):
+                return float(res.x)
+        xs = np.linspace(lo, hi, GRID)
         vals = np.array([self.objective(label, x, GRID_TOL) for x in xs])
         i = int(np.argmin(vals))
         if not refine:
@@ -225,17 +238,19 @@ def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventS
     return profile.deltas, profile.nb_alpha, notes, profile.beta
 
 
-def search(profile: Profile, refine: bool = True) -> list[str]:
+def search(profile: Profile, refine: bool = True, near: bool = False) -> list[str]:
     """Minimise the profile of every decay rate in turn (twice round when there are several), in place.
 
-    ``refine=False`` stops at the best grid point (a first-stage fit).  Returns notes on estimates at a
-    search bound.
+    ``refine=False`` stops at the best grid point (a first-stage fit); ``near=True`` searches close to the
+    current rates first (a later round of the GLS iteration, see ``Profile.minimise``).  Returns notes on
+    estimates at a search bound.
     """
     decays = [s for s in profile.specs if s.effect == "decay"]
     notes: list[str] = []
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
-            log_hl = profile.minimise(spec.label, refine)
+            current = float(np.log(np.log(0.5) / np.log(profile.deltas[spec.label]))) if near else None
+            log_hl = profile.minimise(spec.label, refine, current)
             profile.deltas[spec.label] = float(to_delta(log_hl))
             lo, hi = search_bounds(profile.n, spec)
             if log_hl > hi - 0.05:
