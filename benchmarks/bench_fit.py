@@ -24,14 +24,18 @@ from spamits import its
 from spamits.data import simulate
 
 
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm up (imports, caches)
-    times = []
+def _median_times(cases: list[tuple[str, object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each case; the cases take turns within every repeat, so a slow spell of the machine
+    falls on all of them alike."""
+    for _, fn in cases:
+        fn()  # warm up (imports, caches)
+    times: dict[str, list[float]] = {label: [] for label, _ in cases}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for label, fn in cases:
+            t0 = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - t0)
+    return {label: statistics.median(values) for label, values in times.items()}
 
 
 def main() -> None:
@@ -50,13 +54,8 @@ def main() -> None:
     def baseline() -> None:
         sm.GLM(y.to_numpy(), X, family=sm.families.NegativeBinomial(alpha=0.03)).fit()
 
-    base = _median_time(baseline, args.repeat)
-    print(f"series: {n} days (SIMULATED mccolo scenario), repeat={args.repeat}")
-    print(f"load average at the start: {os.getloadavg()[0]:.2f}")
-    print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
-    print(f"{'statsmodels GLM NB (baseline)':<46}{1000 * base:>10.1f}{1.0:>8.2f}")
-    cases = [(effect, its.DEFAULT_ERRORS) for effect in its.EFFECTS] + [("decay", "ar1-sandwich")]
-    for effect, errors in cases:
+    cases: list[tuple[str, object]] = [("statsmodels GLM NB (baseline)", baseline)]
+    for effect, errors in [(effect, its.DEFAULT_ERRORS) for effect in its.EFFECTS] + [("decay", "ar1-sandwich")]:
         def fit_effects(effect: str = effect, errors: str = errors) -> None:
             _ = its.fit(y, "2008-11-11", effect=effect, seasonality="dow", errors=errors).effects
 
@@ -66,10 +65,15 @@ def main() -> None:
             res.impact(y.index[half], y.index[half + 29])
 
         name = effect if errors == its.DEFAULT_ERRORS else f"{effect} ({errors})"
-        for label, fn in (("fit+effects", fit_effects), ("fit+effects+impact", fit_impact)):
-            spent = _median_time(fn, args.repeat)
-            print(f"{'spamits ' + label + ' ' + name:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
-
+        cases += [(f"spamits fit+effects {name}", fit_effects), (f"spamits fit+effects+impact {name}", fit_impact)]
+    load = os.getloadavg()[0]
+    medians = _median_times(cases, args.repeat)
+    base = medians["statsmodels GLM NB (baseline)"]
+    print(f"series: {n} days (SIMULATED mccolo scenario), repeat={args.repeat}")
+    print(f"load average at the start and end: {load:.2f}, {os.getloadavg()[0]:.2f}")
+    print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
+    for label, spent in medians.items():
+        print(f"{label:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
 
 if __name__ == "__main__":
     main()
