@@ -74,12 +74,7 @@ def _event_date(event: object, fn: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise ModelSpecError(f"{fn}: event={event!r}: give one event (an Event, catalog id or date), not a list")
     if hasattr(event, "date"):
         return pd.Timestamp(event.date), pd.Timestamp(getattr(event, "date_lo", event.date))
-    try:
-        date = pd.Timestamp(event)
-    except (TypeError, ValueError) as exc:
-        raise ModelSpecError(f"{fn}: event={event!r} is neither an Event nor a date") from exc
-    if pd.isna(date):
-        raise ModelSpecError(f"{fn}: event={event!r} is not a date")
+    date = design.parse_date(event, f"{fn}: event")
     return date, date
 
 

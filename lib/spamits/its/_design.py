@@ -51,6 +51,17 @@ def freq_kind(index: pd.DatetimeIndex) -> str:
     raise ModelSpecError(f"y: frequency {freq.rule_code!r} is not supported; use daily, weekly or monthly data")
 
 
+def parse_date(item: object, what: str) -> pd.Timestamp:
+    """``item`` as a Timestamp; a ModelSpecError starting with ``what`` when it is not a date."""
+    try:
+        date = pd.Timestamp(item)
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecError(f"{what}: {item!r} is neither a date nor an Event") from exc
+    if pd.isna(date):
+        raise ModelSpecError(f"{what}: {item!r} is not a date")
+    return date
+
+
 def event_position(index: pd.DatetimeIndex, date: pd.Timestamp) -> int:
     """Position of the first period whose span contains or follows ``date`` (event inclusive)."""
     pos = period_position(index, date)

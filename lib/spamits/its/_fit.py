@@ -12,7 +12,7 @@ from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
-from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search
+from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult, Payload
 
 DEFAULT_ERRORS = "ar1"
@@ -129,7 +129,7 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
             profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale,
                               beta_hat, whitener)
             decay_notes = search(profile, near=_round > 0)
-            moved = max(abs(np.log(np.log(profile.deltas[s.label]) / np.log(deltas[s.label]))) for s in decays)
+            moved = max(abs(to_log_hl(profile.deltas[s.label]) - to_log_hl(deltas[s.label])) for s in decays)
             deltas = dict(profile.deltas)
             _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.nb_alpha, whitener, beta)
             beta = None if family in est.GAUSSIAN else beta_hat
@@ -216,12 +216,7 @@ def _event_specs(index: pd.DatetimeIndex, events: object, effect: str | Sequence
 def _event_label_date(item: object) -> tuple[str, pd.Timestamp]:
     if hasattr(item, "id") and hasattr(item, "date"):
         return str(item.id), pd.Timestamp(item.date)
-    try:
-        date = pd.Timestamp(item)
-    except (TypeError, ValueError) as exc:
-        raise ModelSpecError(f"events: {item!r} is neither a date nor an Event") from exc
-    if pd.isna(date):
-        raise ModelSpecError(f"events: {item!r} is not a date")
+    date = design.parse_date(item, "events")
     return date.date().isoformat(), date
 
 

@@ -35,6 +35,13 @@ def to_delta(log_hl: np.ndarray | float) -> np.ndarray | float:
     return 0.5 ** (1 / np.exp(log_hl))
 
 
+def to_log_hl(delta: float) -> float:
+    """Log half-life (periods) of a decay rate: the inverse of ``to_delta`` (±inf at δ = 0 and 1)."""
+    if not 0 < delta < 1:
+        return float(np.inf if delta >= 1 else -np.inf)
+    return float(np.log(np.log(0.5) / np.log(delta)))
+
+
 def event_matrix(n: int, specs: list[design.EventSpec], deltas: dict[str, float]) -> np.ndarray:
     """The event columns of all events side by side (n × k), in the order of ``specs``."""
     return np.column_stack([c for s in specs for c in design.event_columns(n, s, deltas.get(s.label)).values()])
@@ -46,10 +53,8 @@ class Profile:
     ``base_obs`` (m × p0) is the baseline design of the m observed rows, ``obs`` (n,) marks them, ``beta`` (p,)
     the coefficients at ``deltas`` (a warm start for the refits); with a ``whitener`` the objective is the
     whitened GLS objective linearised at ``beta``.  ``interval`` inverts the likelihood-ratio
-    statistic: the decay rates whose profile deviance is within ``χ²₁(1-α)·inflation`` of the minimum, where
-    ``inflation`` (>= 1) is the ratio of the chosen error model's variance to the model-based one, so the
-    interval also allows for autocorrelation.  It is asymmetric, and reaches 0 or 1 when the data cannot bound
-    the rate on that side.
+    statistic, with its threshold scaled to the chosen error model's variance (see ``interval``); it is
+    asymmetric, and reaches 0 or 1 when the data cannot bound the rate on that side.
     """
 
     def __init__(self, family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
@@ -164,7 +169,7 @@ class Profile:
         spec = next(s for s in self.specs if s.label == label)
         delta = self.deltas[label]
         theta = float(np.log(delta / (1 - delta)))
-        centre = _log_hl(theta)
+        centre = to_log_hl(delta)
         if self.whitener is not None or self.beta_hat is None:
             best = self.objective(label, centre)
         else:
@@ -211,8 +216,7 @@ class Profile:
 
 def _log_hl(theta: float) -> float:
     """Log half-life (periods) of the decay rate with logit ``theta``."""
-    delta = 1.0 / (1.0 + np.exp(-theta))
-    return float(np.log(np.log(0.5) / np.log(delta))) if 0 < delta < 1 else (np.inf if delta >= 1 else -np.inf)
+    return to_log_hl(float(1.0 / (1.0 + np.exp(-theta))))
 
 
 def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], yv: np.ndarray,
@@ -249,7 +253,7 @@ def search(profile: Profile, refine: bool = True, near: bool = False) -> list[st
     notes: list[str] = []
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
-            current = float(np.log(np.log(0.5) / np.log(profile.deltas[spec.label]))) if near else None
+            current = to_log_hl(profile.deltas[spec.label]) if near else None
             log_hl = profile.minimise(spec.label, refine, current)
             profile.deltas[spec.label] = float(to_delta(log_hl))
             lo, hi = search_bounds(profile.n, spec)

@@ -48,7 +48,7 @@ class Payload:
     notes: tuple
     control_mode: str | None
     share_scale: float = 1.0  # gaussian-logit: 100 when the series is in percent
-    profile: object = None  # _fit.Profile: the decay-rate profile likelihood
+    profile: object = None  # _profile.Profile: the decay-rate profile likelihood
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
 
