@@ -239,7 +239,8 @@ def fig_half_life(table: pd.DataFrame, *, method: str | None = None,
     """Median estimated half-life (days) against the simulated one, per phi (colour) and drop (symbol).
 
     ``table`` is ``StudyResult.table``; only cells of the ``decay`` design and one ``method`` (default: the
-    first in the table) are shown, on log axes with the line estimate = truth and ±15% around it.
+    first in the table) are shown, on log axes with the line estimate = truth and ±15% around it; error bars
+    are the Monte Carlo 95% intervals of the medians (``median_half_life_low``/``_high``), when present.
     """
     decay = table[(table["design"] == "decay") & table["median_half_life"].notna()]
     method = method or (str(decay["method"].iloc[0]) if len(decay) else "")
@@ -258,7 +259,13 @@ def fig_half_life(table: pd.DataFrame, *, method: str | None = None,
         rows = decay[decay["phi"] == phi]
         symbols = [_DROP_SYMBOLS[drops.index(d) % len(_DROP_SYMBOLS)] for d in rows["drop"]]
         text = [f"drop {100 * d:.0f}%" for d in rows["drop"]]
+        error_y = None
+        if "median_half_life_low" in rows:  # the Monte Carlo 95% interval of each cell's median
+            error_y = {"type": "data", "symmetric": False, "thickness": 1, "width": 3,
+                       "array": _values(rows["median_half_life_high"] - rows["median_half_life"], 2),
+                       "arrayminus": _values(rows["median_half_life"] - rows["median_half_life_low"], 2)}
         fig.add_trace(go.Scatter(x=_values(rows["half_life"], 3), y=_values(rows["median_half_life"], 2),
+                                 error_y=error_y,
                                  mode="markers", name=_label(f"phi = {phi:g}", True), text=text,
                                  marker={"color": _METHOD_COLORS[i % len(_METHOD_COLORS)], "symbol": symbols,
                                          "size": 10, "opacity": 0.85}))

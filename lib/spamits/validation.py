@@ -28,6 +28,7 @@ from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from spamits._simulate import SCENARIOS, simulate, true_relative_effect
 from spamits.errors import ModelSpecError, SpamitsError
@@ -40,6 +41,7 @@ DEFAULT_METHODS: tuple[tuple[str, str], ...] = (
     ("negbin", "ar1"), ("negbin", "ar1-sandwich"), ("negbin", "hac"), ("negbin", "iid"), ("quasipoisson", "ar1"),
     ("gaussian-log", "ar1"),
 )
+HALF_LIFE_TOLERANCE = 0.15  # the study's target: median half-life within 15% of the truth in each cell
 OVERLAP_GAP = 10  # days between the two overlapping events
 OVERLAP = (  # (event key, simulated effect, fitted effect) of the overlapping pair
     ("first", {"drop": 0.5, "shape": "decay", "half_life": 14.0}, "decay"),
@@ -53,7 +55,8 @@ RUN_COLUMNS = CELL_KEYS + METHOD_KEYS + [
 ]
 TABLE_COLUMNS = CELL_KEYS + METHOD_KEYS + [
     "n", "failed", "bias", "rmse", "coverage", "mean_width", "level_bias", "level_coverage",
-    "median_half_life", "half_life_rel_error", "half_life_coverage",
+    "median_half_life", "median_half_life_low", "median_half_life_high", "half_life_rel_error",
+    "half_life_coverage",
 ]
 
 
@@ -295,17 +298,36 @@ def aggregate(runs: pd.DataFrame) -> pd.DataFrame:
         ok = group[group["ok"].astype(bool)]
         err = ok["estimate"] - ok["truth"]
         row = dict(zip(CELL_KEYS + METHOD_KEYS, keys, strict=True))
-        hl_est = ok["half_life_est"].astype(float)
-        median_hl = float(np.median(hl_est)) if hl_est.notna().any() else math.nan
+        hl_est = ok["half_life_est"].astype(float).dropna()
+        median_hl = float(np.median(hl_est)) if len(hl_est) else math.nan
+        hl_low, hl_high = median_interval(hl_est.to_numpy())
         row.update(
             n=len(ok), failed=len(group) - len(ok), bias=_mean(err), rmse=math.sqrt(_mean(err**2)),
             coverage=_mean(ok["covered"]), mean_width=_mean(ok["ci_high"] - ok["ci_low"]),
             level_bias=_mean(ok["level"] - ok["level_true"]), level_coverage=_mean(ok["level_covered"]),
-            median_half_life=median_hl, half_life_rel_error=median_hl / row["half_life"] - 1,
-            half_life_coverage=_mean(ok["half_life_covered"]) if hl_est.notna().any() else math.nan,
+            median_half_life=median_hl, median_half_life_low=hl_low, median_half_life_high=hl_high,
+            half_life_rel_error=median_hl / row["half_life"] - 1,
+            half_life_coverage=_mean(ok["half_life_covered"]) if len(hl_est) else math.nan,
         )
         rows.append(row)
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def median_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the median of the distribution ``values`` (n,) were drawn from.
+
+    The order statistics ``x_(r)`` and ``x_(n+1-r)`` with ``r`` the ``(1-level)/2`` quantile of Binomial(n, 1/2)
+    (at least 1): they cover the median with probability at least about ``level`` whatever the distribution.
+    In the study it is the Monte Carlo uncertainty of a cell's median half-life: with estimates as spread as
+    a weakly identified half-life's, 200 series pin their median down to no better than ±10-20%.  (nan, nan)
+    for fewer than 6 values, where no such interval reaches ``level``.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n < 6:
+        return math.nan, math.nan
+    r = max(int(stats.binom.ppf((1 - level) / 2, n, 0.5)), 1)
+    return float(x[r - 1]), float(x[n - r])
 
 
 def _mean(values: pd.Series) -> float:
@@ -388,9 +410,13 @@ def _summary(study: StudyResult) -> str:
     if len(decay):
         first = decay[decay["method"] == decay["method"].iloc[0]]
         worst = first.loc[first["half_life_rel_error"].abs().idxmax()]
+        within = int((first["half_life_rel_error"].abs() <= HALF_LIFE_TOLERANCE).sum())
+        mc = (worst[["median_half_life_low", "median_half_life_high"]] / worst["half_life"] - 1) * 100
         lines.append(f"  median half-life error ({first['method'].iloc[0]}): "
-                     f"{100 * first['half_life_rel_error'].abs().median():.0f}% in the median cell, worst "
-                     f"{100 * worst['half_life_rel_error']:+.0f}% ({_cell_name(worst)})")
+                     f"{100 * first['half_life_rel_error'].abs().median():.0f}% in the median cell, within "
+                     f"{100 * HALF_LIFE_TOLERANCE:.0f}% in {within} of {len(first)} cells; worst "
+                     f"{100 * worst['half_life_rel_error']:+.0f}% (Monte Carlo 95% interval {mc.iloc[0]:+.0f} to "
+                     f"{mc.iloc[1]:+.0f}%; {_cell_name(worst)})")
     for row in study.recommended_errors().itertuples():
         lines.append(f"  closest to nominal for {row.family}: errors={row.errors!r} (mean |coverage - {nominal:.0f}%| "
                      f"{100 * row.mean_abs_gap:.1f} points over cells, relative effect and level; "
