@@ -72,8 +72,8 @@ def test_coverage_in_a_sane_range_and_bias_small():
 def test_median_half_life_close_to_the_truth():
     """The median of 12 estimates is itself noisy: in the hardest cell here (phi 0.8, 3-day half-life) the
     200-seed study puts the median of 12 random seeds between -22% and +36% of the truth 90% of the time, so
-    single cells get a 40% bound and the typical cell 15% (the issue's 15% is checked on 200 seeds per cell
-    in the full study, recorded in the README)."""
+    single cells get a 40% bound and the typical cell 15% (the issue's 15% is checked on 1000 seeds per cell
+    in the full study, docs/simulation_study.md, recorded in the README)."""
     decay = _study().table.query("effect == 'decay'")
     assert len(decay) == 2 * 2 + 2  # the decay design and the first event of each overlapping pair
     rel = decay["median_half_life"] / decay["half_life"] - 1
