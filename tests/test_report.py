@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -594,3 +595,36 @@ def test_full_page_shows_code_and_both_pages_link_to_each_other(tmp_path):
     assert '<a href="x.full.html">full notebook with code</a>' in reviewer
     assert "all &lt;reports&gt;" in reviewer
     assert_offline(full)
+
+
+def test_stopping_a_hung_image_server_gives_up_after_its_timeout(monkeypatch, caplog):
+    """kaleido's close once waited forever for its browser at a worker's exit and hung the build: the stop
+    gives up after its timeout, and marks kaleido's server closed so that kaleido's exit handler does not wait
+    again.  (A fake kaleido close that blocks until the test releases it.)"""
+    import kaleido
+    import kaleido._sync_server
+
+    from spamits import _reportnb
+
+    release = threading.Event()
+    calls = []
+
+    def hung_close(**kwargs):
+        calls.append(kwargs)
+        release.wait()
+
+    server = kaleido._sync_server.GlobalKaleidoServer()
+    monkeypatch.setattr(kaleido, "stop_sync_server", hung_close)
+    monkeypatch.setattr(server, "_initialized", True, raising=False)
+    monkeypatch.setitem(_reportnb._server, "running", True)
+    try:
+        with caplog.at_level("WARNING", logger="spamits._reportnb"):
+            _reportnb.stop_image_server(timeout=0.2)
+        assert calls == [{"silence_warnings": True}]
+        assert _reportnb._server["running"] is False
+        assert server.is_running() is False
+        assert "did not close within" in caplog.text
+        _reportnb.stop_image_server(timeout=0.2)  # already stopped: nothing more is called
+        assert len(calls) == 1
+    finally:
+        release.set()

@@ -15,6 +15,7 @@ Used by :mod:`spamits.report`; with it the only spamits modules that import nbco
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import logging
@@ -47,6 +48,7 @@ HIDDEN_CELL_TAGS = {"parameters", "injected-parameters"}
 
 _image_lock = threading.Lock()
 _server: dict[str, Any] = {"running": False, "finalizer": None}
+STOP_TIMEOUT = 30.0  # seconds to wait for kaleido's browser to close before leaving it to process exit
 
 
 # ----------------------------------------------------------------------------------------------- metadata
@@ -175,19 +177,34 @@ def _start_server_locked() -> None:
     log.debug("starting kaleido with %s", path)
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     _server["running"] = True
+    # kaleido registered its own unbounded close with atexit just now; this one, registered later, runs first
+    atexit.register(stop_image_server)
     if _server["finalizer"] is None:  # also runs in multiprocessing workers, which skip atexit
         _server["finalizer"] = util.Finalize(None, stop_image_server, exitpriority=10)
 
 
-def stop_image_server() -> None:
-    """Stop this process's kaleido browser, if one was started (safe to call any time)."""
+def stop_image_server(timeout: float = STOP_TIMEOUT) -> None:
+    """Stop this process's kaleido browser, if one was started (safe to call any time).
+
+    Waits at most ``timeout`` seconds: kaleido's close (choreographer 1.4) can wait forever for the browser at
+    process exit, which once hung a report worker and with it the whole build.  After the timeout the browser
+    is left to the end of this process (Chromium exits when its debugging pipe to this process closes), and
+    kaleido's own exit handler is told the server is closed so that it does not wait again.
+    """
     with _image_lock:
         if not _server["running"]:
             return
         import kaleido
 
-        kaleido.stop_sync_server(silence_warnings=True)
+        closer = threading.Thread(target=kaleido.stop_sync_server, kwargs={"silence_warnings": True},
+                                  name="kaleido-close", daemon=True)
+        closer.start()
+        closer.join(timeout)
         _server["running"] = False
+        if closer.is_alive():
+            log.warning("kaleido's browser did not close within %.0f s; it will end with this process", timeout)
+            server = kaleido._sync_server.GlobalKaleidoServer()  # noqa: SLF001 - no public way to mark it closed
+            server._initialized = False  # noqa: SLF001
 
 
 # ----------------------------------------------------------------------------------------------- HTML

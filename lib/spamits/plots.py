@@ -272,7 +272,8 @@ def fig_half_life(table: pd.DataFrame, *, method: str | None = None,
     for j, drop in enumerate(drops):  # legend entries for the symbols
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"drop {100 * drop:.0f}%",
                                  marker={"color": "#555", "symbol": _DROP_SYMBOLS[j % len(_DROP_SYMBOLS)]}))
-    fig = _finish(fig, title=_title(f"{title} ({method})", True), y_title="median estimated half-life (days)",
+    fig = _finish(fig, title=_title(f"{title} ({method})", True),
+                  y_title="median estimated half-life (days; bars: Monte Carlo 95%)",
                   x_title="true half-life (days)", source=source or _study_source(table))
     fig.update_xaxes(type="log", tickvals=_HALF_LIFE_TICKS)
     fig.update_yaxes(type="log", tickvals=_HALF_LIFE_TICKS)
