@@ -2,7 +2,7 @@
 
 The grid of issue 3: AR(1) coefficients 0, 0.4 and 0.8; drops of 20, 50 and 80%; half-lives of 3, 14 and 60
 days; lasting drops; the overlapping pair; negbin with ``ar1`` (feasible GLS, the default) and
-``ar1-sandwich``.  With 1000 seeds per cell (the default) it takes about 25 minutes on two cores: a cell's
+``ar1-sandwich``.  With 1000 seeds per cell (the default) it takes about 20 minutes on two cores: a cell's
 median half-life needs that many series, because where the half-life is weakly identified the estimates
 spread over two orders of magnitude and the median of 200 carries a Monte Carlo error of ±10-20% (each
 median is reported with its Monte Carlo 95% interval).

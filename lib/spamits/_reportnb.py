@@ -177,7 +177,8 @@ def _start_server_locked() -> None:
     log.debug("starting kaleido with %s", path)
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     _server["running"] = True
-    # kaleido registered its own unbounded close with atexit just now; this one, registered later, runs first
+    # kaleido registered its own unbounded close with atexit just now; this one, registered after it, runs first
+    atexit.unregister(stop_image_server)
     atexit.register(stop_image_server)
     if _server["finalizer"] is None:  # also runs in multiprocessing workers, which skip atexit
         _server["finalizer"] = util.Finalize(None, stop_image_server, exitpriority=10)
