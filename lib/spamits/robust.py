@@ -32,7 +32,7 @@ from spamits.errors import ModelSpecError
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
-from spamits.its import _fit as fit_mod
+from spamits.its import _inputs as inputs
 from spamits.its._summary import clean
 
 SIMULATED = "SIMULATED"
@@ -120,11 +120,11 @@ def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> _Prepared:
     offset = kwargs.get("offset")
     if isinstance(offset, np.ndarray) and stop is not None:
         offset = offset[:stop]
-    off = fit_mod._log_offset(offset, y.index, "offset")
-    base, off, _ = fit_mod._add_control(base, off, kwargs.get("control"), kwargs.get("control_mode", "covariate"),
+    off = inputs.log_offset(offset, y.index, "offset")
+    base, off, _ = inputs.add_control(base, off, kwargs.get("control"), kwargs.get("control_mode", "covariate"),
                                         y.index)
     family = kwargs.get("family", "negbin")
-    y, _ = fit_mod._shares(y, family)
+    y, _ = inputs.shares(y, family)
     obs = ~np.isnan(y.to_numpy())
     yv = y.to_numpy()[obs]
     est.check_family(family, yv)
@@ -261,7 +261,7 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
     fit_kwargs = batched_kwargs(fit_kwargs)
     real = its_pkg.fit(y, event, **fit_kwargs)
     date, earliest = _event_date(event, "placebo_in_time")
-    y = fit_mod._check_y(y)
+    y = inputs.check_y(y)
     cut = design.event_position(y.index, min(earliest, date)) - int(gap)
     prep = _prepare(y, max(cut, 0), fit_kwargs)
     effect = str(fit_kwargs.get("effect", "step"))
@@ -471,7 +471,7 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     if kwargs["effect"] == "decay" and not (isinstance(decay_rate, float | int) and 0 < decay_rate < 1):
         raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), got "
                              f"{decay_rate!r}; e.g. the rate fitted at the catalog date")
-    y = fit_mod._check_y(y)
+    y = inputs.check_y(y)
     prep = _prepare(y, None, kwargs)
     starts = _scan_starts(prep, start, end, trim, kwargs)
     delta = float(decay_rate) if kwargs["effect"] == "decay" else None

@@ -12,12 +12,12 @@ from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
+from spamits.its import _inputs as inputs
 from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult, Payload
 
 DEFAULT_ERRORS = "ar1"
 GLS_ROUNDS = 10  # errors="ar1": at most this many rounds of decay rates and GLS fit
-CONTROL_MODES = ("covariate", "offset")
 
 
 def fit(
@@ -62,14 +62,14 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size and seed of the parametric simulation behind the counterfactual intervals.
     """
-    y = _check_y(y)
-    _check_alpha(alpha)
+    y = inputs.check_y(y)
+    inputs.check_alpha(alpha)
     kind = design.freq_kind(y.index)
     specs = _event_specs(y.index, events, effect)
     base = design.baseline(y.index, seasonality, kind)
-    off = _log_offset(offset, y.index, "offset")
-    base, off, controls = _add_control(base, off, control, control_mode, y.index)
-    y, share_scale = _shares(y, family)
+    off = inputs.log_offset(offset, y.index, "offset")
+    base, off, controls = inputs.add_control(base, off, control, control_mode, y.index)
+    y, share_scale = inputs.shares(y, family)
     obs = ~np.isnan(y.to_numpy())
     yv = y.to_numpy()[obs]
     est.check_family(family, yv)
@@ -147,53 +147,6 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
 # --- argument checks ---------------------------------------------------------------------------------------
 
 
-def _check_y(y: object) -> pd.Series:
-    if isinstance(y, pd.DataFrame):
-        raise ModelSpecError("y: got a DataFrame; pass one column, e.g. frame['observed']")
-    if not isinstance(y, pd.Series):
-        raise ModelSpecError(f"y: expected a pandas Series with a DatetimeIndex, got {type(y).__name__}")
-    if not isinstance(y.index, pd.DatetimeIndex):
-        raise ModelSpecError(f"y: the index must be a DatetimeIndex, got {type(y.index).__name__}")
-    if y.index.freq is None:
-        inferred = pd.infer_freq(y.index) if len(y) >= 3 else None
-        if inferred is None:
-            raise ModelSpecError("y: the index is not regular (no frequency); load the series with "
-                                 "spamits.data.load, which puts gaps on a regular index as missing values")
-        y = y.asfreq(inferred)
-    values = pd.to_numeric(y, errors="coerce").astype(float)
-    if values.isna().sum() > y.isna().sum():
-        raise ModelSpecError("y: has non-numeric values; clean the series with spamits.data.load")
-    finite = values.dropna()
-    if (finite < 0).any() or not np.isfinite(finite).all():
-        bad = finite[(finite < 0) | ~np.isfinite(finite)].index[0]
-        raise ModelSpecError(f"y: counts must be finite and >= 0; first bad value on {bad.date()}")
-    if len(finite) < 10:
-        raise ModelSpecError(f"y: only {len(finite)} observed periods; an ITS fit needs many more")
-    out = values.copy()
-    out.attrs = dict(y.attrs)
-    return out
-
-
-def _shares(y: pd.Series, family: str) -> tuple[pd.Series, float]:
-    """For gaussian-logit: shares in (0, 1) as they are, percentages (some value > 1, all < 100) divided by 100.
-
-    Returns the series to model and the factor that turns modelled shares back into the series' unit.
-    """
-    if family != "gaussian-logit":
-        return y, 1.0
-    finite = y.dropna()
-    if (finite > 1).any() and (finite < 100).all():
-        out = y / 100.0
-        out.attrs = dict(y.attrs)
-        return out, 100.0
-    return y, 1.0
-
-
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise ModelSpecError(f"alpha={alpha}: must be between 0 and 1 (0.05 gives 95% intervals)")
-
-
 def _event_specs(index: pd.DatetimeIndex, events: object, effect: str | Sequence[str]) -> list[design.EventSpec]:
     items = list(events) if isinstance(events, list | tuple) else [events]
     if not items:
@@ -218,39 +171,6 @@ def _event_label_date(item: object) -> tuple[str, pd.Timestamp]:
         return str(item.id), pd.Timestamp(item.date)
     date = design.parse_date(item, "events")
     return date.date().isoformat(), date
-
-
-def _log_offset(values: object, index: pd.DatetimeIndex, name: str) -> np.ndarray:
-    if values is None:
-        return np.zeros(len(index))
-    arr = values.reindex(index).to_numpy(dtype=float) if isinstance(values, pd.Series) else np.asarray(
-        values, dtype=float)
-    if arr.shape != (len(index),):
-        raise ModelSpecError(f"{name}: needs one value per period of y ({len(index)}), got shape {arr.shape}")
-    if np.any(~np.isfinite(arr)) or np.any(arr <= 0):
-        raise ModelSpecError(f"{name}: every value must be finite and > 0 (it enters as a log)")
-    return np.log(arr)
-
-
-def _add_control(base: pd.DataFrame, off: np.ndarray, control: object, mode: str,
-                 index: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
-    """Controls as log covariates or as a log offset; also returns each control's log values by name."""
-    if control is None:
-        return base, off, {}
-    if mode not in CONTROL_MODES:
-        raise ModelSpecError(f"control_mode={mode!r}: must be one of {CONTROL_MODES}")
-    frame = control.to_frame() if isinstance(control, pd.Series) else control
-    if not isinstance(frame, pd.DataFrame):
-        raise ModelSpecError("control: pass a Series or DataFrame indexed like y")
-    logs = {str(col): _log_offset(frame[col], index, f"control[{col!r}]") for col in frame.columns}
-    if mode == "offset":
-        if frame.shape[1] != 1:
-            raise ModelSpecError("control_mode='offset' takes exactly one control series")
-        return base, off + next(iter(logs.values())), logs
-    base = base.copy()
-    for name, values in logs.items():
-        base[f"control({name})"] = values
-    return base, off, logs
 
 
 def _check_pre_period(specs: list[design.EventSpec], obs: np.ndarray, p_base: int, kind: str) -> None:
