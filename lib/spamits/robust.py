@@ -122,7 +122,7 @@ def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> _Prepared:
         offset = offset[:stop]
     off = inputs.log_offset(offset, y.index, "offset")
     base, off, _ = inputs.add_control(base, off, kwargs.get("control"), kwargs.get("control_mode", "covariate"),
-                                        y.index)
+                                      y.index)
     family = kwargs.get("family", "negbin")
     y, _ = inputs.shares(y, family)
     obs = ~np.isnan(y.to_numpy())
@@ -485,8 +485,9 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     inflation = float(max((se[best] / se_iid[best]) ** 2, 1.0)) if se_iid[best] > 0 else 1.0
     in_set = lr >= lr[best] - stats.chi2.ppf(1 - alpha, 1) * inflation
     dates = prep.y.index[starts]
-    table = pd.DataFrame({"date": dates, "estimate": beta, "ci_low": _effect_cells(beta, se, alpha)["ci_low"],
-                          "ci_high": _effect_cells(beta, se, alpha)["ci_high"], "statistic": lr, "wald": wald,
+    cells = _effect_cells(beta, se, alpha)
+    table = pd.DataFrame({"date": dates, "estimate": beta, "ci_low": cells["ci_low"],
+                          "ci_high": cells["ci_high"], "statistic": lr, "wald": wald,
                           "in_set": in_set})
     spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs["errors"],
             "alpha": alpha, "seasonality": kwargs.get("seasonality"), "trim": int(_trim(prep, trim, kwargs)),
