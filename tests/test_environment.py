@@ -21,7 +21,7 @@ ENV_YML = ROOT / "environment.yml"
 PYPROJECT = ROOT / "pyproject.toml"
 
 # PyPI name -> conda-forge name, where they differ (canonical PyPI names).
-PYPI_TO_CONDA = {"nbconvert": "nbconvert-core", "kaleido": "python-kaleido"}
+PYPI_TO_CONDA = {"nbconvert": "nbconvert-core", "kaleido": "python-kaleido", "libarchive-c": "python-libarchive-c"}
 # The platform the lock is generated for (see the Makefile's LOCK_CMD).
 LOCK_ENV = default_environment() | {
     "python_version": "3.11",

@@ -3,7 +3,7 @@
 Cases: path traversal names, absolute names, absurd declared size, corrupt archive, truncated archive, duplicate
 entries, empty files/entries, non-UTF-8 headers, far past / far future dates, missing Date/Received, malformed
 Received, symlinks out of the tree, a FIFO, mbox malformed From line and leading junk, huge header, a huge line
-without newline (memory bound), binary junk, header/entry-time disagreement.
+without newline (memory bound), binary junk, entry-name time against header time.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 from ingest_support import declare_size, entry_name, make_archive, make_maildir, message, rename_entry
 from spamits import cli
 from spamits.errors import DataValidationError
-from spamits.ingest import archive
-from spamits.ingest.archive import count_untroubled
+from spamits.ingest import sevenzip, trap
 from spamits.ingest.mailcount import count_path
+from spamits.ingest.trap import count_archives
 
 T0 = int(dt.datetime(2008, 11, 10, 12, tzinfo=dt.UTC).timestamp())
 
@@ -44,33 +44,38 @@ def test_path_traversal_and_absolute_entry_names_are_skipped_and_nothing_is_writ
                                                ((1, "../../escape"), (2, "/etc/passwd"), (3, "C:\\x"),
                                                 (4, "2008/..\\..\\y"))])
     before = tree(tmp_path)
-    report = count_untroubled(path)
-    assert tree(tmp_path) == before  # counting writes nothing, not even the sampled entries
+    report = count_archives(path)
+    assert tree(tmp_path) == before  # counting writes nothing: entries are streamed, never extracted
     assert report.skipped == {"unsafe_name": 4}
     assert report.messages == 2
-    assert "2008-11.7z:'../../escape'" in report.examples["unsafe_name"]
-    assert report.extra["cross_check"]["sampled"] == 2
+    assert "2008-11.7z:../../escape" in report.examples["unsafe_name"]
 
 
-def test_absurd_declared_size_is_skipped_and_never_decompressed(tmp_path):
-    path = make_archive(tmp_path / "2008-11.7z", entries(5), patch=declare_size(2, 50 * 1024**3))
-    assert archive.list_entries(path)[2].size == 50 * 1024**3
-    start = time.monotonic()
-    report = count_untroubled(path)
-    assert time.monotonic() - start < 5
+def test_absurd_size_is_skipped_and_its_data_never_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(sevenzip, "MAX_ENTRY_BYTES", 1 << 20)
+    items = entries(5)
+    items[2] = (items[2][0], items[2][1] + b"\0" * (3 << 20))  # a 3 MiB message: over the (lowered) bound
+    path = make_archive(tmp_path / "2008-11.7z", items)
+    heads = [len(e.head) for e in sevenzip.iter_entries(path)]
+    assert heads[2] == 0 and all(0 < h < 4096 for i, h in enumerate(heads) if i != 2)
+    report = count_archives(path)
     assert report.skipped == {"absurd_size": 1} and report.messages == 4
-    assert report.extra["cross_check"]["sampled"] == 0
-    assert "absurd declared size, which is never decompressed" in report.extra["cross_check_notes"][0]
+
+
+def test_header_lying_about_a_size_is_a_clear_error_naming_the_file(tmp_path):
+    path = make_archive(tmp_path / "2008-11.7z", entries(5), patch=declare_size(2, 50 * 1024**3))
+    with pytest.raises(DataValidationError, match=r"2008-11.7z: not a readable 7z archive .*last entry reached"):
+        count_archives(path)
 
 
 def test_corrupt_archive_is_a_clear_error_naming_the_file(tmp_path, capsys):
     bad = tmp_path / "2008-11.7z"
     bad.write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + os.urandom(2000))
     with pytest.raises(DataValidationError, match=r"2008-11.7z: not a readable 7z archive \(corrupt or truncated"):
-        count_untroubled(bad)
+        count_archives(bad)
     assert cli.main(["data", "count", str(tmp_path), "-o", str(tmp_path / "o.csv")]) == 1
     err = capsys.readouterr().err
-    assert str(bad) in err and "fetch untroubled --from 2008-11 --to 2008-11" in err
+    assert str(bad) in err and "fetch it again" in err
     assert not (tmp_path / "o.csv").exists()
 
 
@@ -79,7 +84,7 @@ def test_truncated_archive_is_a_clear_error_naming_the_file(tmp_path):
     cut = tmp_path / "2008-12.7z"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(DataValidationError, match=r"2008-12.7z: not a readable 7z archive"):
-        count_untroubled(cut)
+        count_archives(cut)
 
 
 def test_duplicate_entries_are_counted_once_within_and_across_archives(tmp_path):
@@ -87,43 +92,48 @@ def test_duplicate_entries_are_counted_once_within_and_across_archives(tmp_path)
     make_archive(tmp_path / "2008-11.7z", [*items, items[0]])
     make_archive(tmp_path / "2008-12.7z", [(items[1][0].replace("2008/", "other/"), items[1][1]),
                                            *entries(2, start=T0 + 30 * 86400)])
-    report = count_untroubled(tmp_path)
+    report = count_archives(tmp_path)
     assert report.skipped == {"duplicate": 2}
     assert report.messages == 6
+    rows = {row["archive"]: row for row in report.extra["archives"]}
+    assert rows["2008-11.7z"]["skipped"] == {"duplicate": 1} and rows["2008-12.7z"]["skipped"] == {"duplicate": 1}
 
 
-def test_empty_entries_and_entries_without_time(tmp_path):
-    items = entries(3) + [(entry_name(T0, 99), b""), ("2008/no-epoch-name.lorien", message(T0))]
-    path = make_archive(tmp_path / "x.7z", items,
-                        patch=lambda z: z.header.files_info.files[-1].__setitem__("lastwritetime", None))
-    report = count_untroubled(path)
-    assert report.skipped == {"empty": 1, "no_time": 1}
+def test_many_names_are_remembered_compactly_and_exactly():
+    seen = trap._SeenNames(batch=1000)
+    names = [f"2008/11/{1226400000 + i}.{i}_{i}.txt" for i in range(5500)]
+    assert all(seen.add(n) for n in names)
+    assert seen.frozen.size == 5000 and len(seen.recent) == 500
+    assert not any(seen.add(n) for n in names[::7])
+
+
+def test_empty_entries_and_entries_dated_by_no_rule(tmp_path):
+    items = [*entries(3), (entry_name(T0, 99), b""), ("2008/no-epoch-name.lorien", b"Subject: x\n\nno dates")]
+    report = count_archives(make_archive(tmp_path / "x.7z", items))
+    assert report.skipped == {"empty": 1, "no_date": 1}
     assert report.messages == 3
 
 
-def test_entries_dated_implausibly_or_outside_the_months_are_reported(tmp_path):
+def test_implausible_dates_fall_back_and_months_outside_are_reported(tmp_path):
     far_future = int(time.time()) + 10 * 86400
-    items = [*entries(3), (entry_name(100000000, 7), message(T0)), (entry_name(far_future, 8), message(T0)),
-             (entry_name(T0 - 40 * 86400, 9), message(T0))]
-    report = count_untroubled(make_archive(tmp_path / "2008-11.7z", items))
-    assert report.skipped == {"implausible_date": 2, "outside_months": 1}
+    items = [*entries(3),
+             (entry_name(T0 + 1, 7), message(100000000)),  # header dates of 1973: the name's epoch is used
+             ("2008/11/future.txt", message(far_future)),  # no rule gives a plausible time
+             (entry_name(T0 - 40 * 86400, 9), message(T0 - 40 * 86400))]  # October: outside the months asked
+    report = count_archives(make_archive(tmp_path / "2008-11.7z", items), months=["2008-11"])
+    assert report.skipped == {"no_date": 1, "outside_months": 1}
+    assert report.dated_by == {"received": 4, "name": 1}
+    assert report.problems["implausible_header_date"] == 4
     assert report.frame()["date"].iloc[[0, -1]].tolist() == ["2008-11-01", "2008-11-30"]
-    assert report.messages == 3
+    assert report.messages == 4
 
 
-def test_header_disagreement_with_the_entry_time_is_reported(tmp_path):
-    items = [(entry_name(T0 + i, i), message(T0 + i + (3 * 86400 if i % 2 else 0))) for i in range(10)]
-    report = count_untroubled(make_archive(tmp_path / "2008-11.7z", items))
-    check = report.extra["cross_check"]
-    assert check["sampled"] == 10 and check["different_utc_day"] == 5 and check["max_abs_offset_minutes"] == 4320
-    assert "entry 2008-11-10 12:00:01 UTC vs header 2008-11-13 12:00:01 UTC" in check["disagreement_examples"][0]
-
-
-def test_sample_reads_keep_a_bounded_prefix():
-    prefix = archive._Prefix(100)
-    for _ in range(1000):
-        prefix.write(b"x" * 4096)
-    assert len(prefix.data) == 100 and prefix.size() == 4096 * 1000
+def test_entry_name_against_header_time_is_measured_not_used(tmp_path):
+    items = [(entry_name(T0 + i + (3 * 3600 if i % 2 else 0), i), message(T0 + i)) for i in range(10)]
+    report = count_archives(make_archive(tmp_path / "2008-11.7z", items))
+    lag = report.lag_summary()
+    assert lag["n"] == 10 and lag["quantiles"]["min"] == 0 and lag["quantiles"]["max"] == 3
+    assert report.frame("hour").set_index("date").loc["2008-11-10T12:00:00Z", "count"] == 10
 
 
 # --- own traps ------------------------------------------------------------------------------------------
@@ -142,7 +152,8 @@ def test_far_past_and_future_dates_are_skipped(tmp_path):
     items = [("ok", message(T0)), ("past", message(dt.datetime(1990, 1, 1, tzinfo=dt.UTC).timestamp())),
              ("epoch0", message(0)), ("future", message(future)), ("y2099", message(None, date=b"1 Jan 2099 0:00 GMT"))]
     report = count_path(make_maildir(tmp_path / "m", items))
-    assert report.messages == 1 and report.skipped == {"implausible_date": 4}
+    assert report.messages == 1 and report.skipped == {"no_date": 4}
+    assert report.problems["implausible_header_date"] == 8  # Received: and Date: of each of the four
     tomorrow = count_path(make_maildir(tmp_path / "n", [("t", message(time.time() + 3600))]))
     assert tomorrow.messages == 1  # within the one-day slack for clock skew
 

@@ -10,7 +10,8 @@ import pytest
 from ingest_support import make_maildir, message
 from spamits import cli
 from spamits.errors import DataValidationError
-from spamits.ingest import count_to_csv, mailcount
+from spamits.ingest import count_to_csv
+from spamits.ingest.dating import date_message
 from spamits.ingest.mailcount import count_path, detect_format, parse_date
 
 
@@ -38,10 +39,15 @@ def test_parse_date(text, expected):
 def test_first_received_wins_then_date():
     header = (b"Received: (qmail 1 invoked from network); 12 Nov 2008 00:10:00 -0000\n"
               b"Received: from x by y; 11 Nov 2008 23:59:00 -0000\nDate: Mon, 10 Nov 2008 10:00:00 +0000\n")
-    assert mailcount.header_time(header) == (ts(2008, 11, 12, 0, 10), "received")
+
+    def when(header: bytes) -> tuple[float | None, str]:
+        dated = date_message(header, now=ts(2026, 1, 1))
+        return dated.when, dated.rule
+
+    assert when(header) == (ts(2008, 11, 12, 0, 10), "received")
     folded = b"Received: from a\n\tby b with SMTP id 1;\n\tWed, 12 Nov 2008 00:10:00 +0000\n"
-    assert mailcount.header_time(folded) == (ts(2008, 11, 12, 0, 10), "received")
-    assert mailcount.header_time(b"Subject: x\nDate: 10 Nov 2008 10:00:00 +0000\n") == (ts(2008, 11, 10, 10), "date")
+    assert when(folded) == (ts(2008, 11, 12, 0, 10), "received")
+    assert when(b"Subject: x\nDate: 10 Nov 2008 10:00:00 +0000\n") == (ts(2008, 11, 10, 10), "date")
 
 
 def test_maildir_counts_per_utc_day_and_fills_zero_days(tmp_path):
