@@ -2,6 +2,8 @@
 # install the exact versions pinned in requirements.lock (generated from pyproject.toml by `make lock`).
 #
 #   make venv      .venv with the locked dependencies, spamits installed editable, Jupyter kernel "spamits"
+#   make syslibs   make sure libarchive (C library read by libarchive-c, for counting 7z trap archives) is
+#                  present (Debian's libarchive13 via apt-get when root)
 #   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root): browser tests,
 #                  static figure images of the reports (kaleido)
 #   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
@@ -36,10 +38,10 @@ LOCK_CMD := uv pip compile pyproject.toml --extra dev --python-version 3.11 --py
 PIP_FLAGS := --disable-pip-version-check --no-input
 LINT_PATHS := $(wildcard lib tests benchmarks)
 
-.PHONY: help venv browser test report notebooks lint lock lock-upgrade clean distclean
+.PHONY: help venv syslibs browser test report notebooks lint lock lock-upgrade clean distclean
 
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------------------
 venv: $(STAMP)
@@ -57,6 +59,19 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m ipykernel install --user --name $(KERNEL_NAME) --display-name "$(KERNEL_DISPLAY)"
 	touch $@
 
+syslibs:
+	@if "$(PYTHON)" -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("archive") else 1)'; then \
+	  echo "syslibs: libarchive present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "syslibs: installing Debian libarchive13 with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && (apt-get install -y -q --no-install-recommends libarchive13 || \
+	    apt-get install -y -q --no-install-recommends libarchive13t64); \
+	else \
+	  echo "syslibs: libarchive not found and installing it needs root and apt-get; install it with:" \
+	    "sudo apt-get install libarchive13 (or brew/conda install libarchive); counting .7z archives needs it"; \
+	fi
+
 browser:
 	@if command -v chromium >/dev/null 2>&1; then \
 	  echo "browser: $$(command -v chromium)"; \
@@ -73,7 +88,7 @@ browser:
 
 # --- the two commands ------------------------------------------------------------------------------------
 # Both suites always run; the recipe fails if either failed.
-test: venv browser
+test: venv syslibs browser
 	status=0; \
 	$(PY) -m pytest tests || status=$$?; \
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
@@ -82,7 +97,7 @@ test: venv browser
 
 # Unchanged runs are skipped (content hashes); SPAMITS_REPORT_ARGS passes options, e.g. "--force" or "--jobs 2".
 SPAMITS_REPORT_ARGS ?=
-report: venv browser
+report: venv syslibs browser
 	$(VENV)/bin/spamits report $(SPAMITS_REPORT_ARGS)
 
 lint: venv
