@@ -107,7 +107,7 @@ def _provenance(path: str | os.PathLike, fmt: str, freq: str, report: CountRepor
     tallies = report.to_dict()
     out = {"format": fmt, "freq": freq, "method": METHODS[kind].format(freq=freq), "licence": LICENCES[kind],
            "data_note": "REAL: counts of real trapped messages, dated as stated in method",
-           "source_path": str(Path(path).resolve()), "months": report.months or _months_of(report),
+           "source_path": str(path), "months": report.months or _months_of(report),
            "skip_reasons": {k: SKIP_REASONS[k] for k in tallies["skipped"] if k in SKIP_REASONS},
            "problem_notes": {k: PROBLEMS[k] for k in tallies["problems"] if k in PROBLEMS}}
     return {**tallies, **out}
