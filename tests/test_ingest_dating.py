@@ -8,31 +8,18 @@ if the header scan, the fallback order or the date parsing goes wrong on real ma
 from __future__ import annotations
 
 import datetime as dt
-import email.parser
-import email.utils
 from pathlib import Path
 
 import pytest
 
 from spamits.ingest import dating
 from spamits.ingest.tally import CountReport
+from untroubled_site import NOT_BY_RECEIVED
+from untroubled_site import expected_arrival as _expected
 
 FIXTURES = Path(__file__).parent / "fixtures" / "untroubled"
 MESSAGES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.parts[-3].isdigit())
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp()
-NOT_BY_RECEIVED = {"2000/10/970979910.12652_3.txt": "date"}
-"""The one fixture whose top Received: line carries no date ('(listrecv, mailbox ... opened at ...)')."""
-
-
-def _expected(path: Path) -> tuple[float, str]:
-    raw = path.read_bytes().replace(b"\r", b"")  # one real message has a stray CR inside its Return-Path:
-    message = email.parser.BytesParser().parsebytes(raw, headersonly=True)
-    top = str(message.get_all("Received")[0])
-    if ";" in top:
-        return email.utils.parsedate_to_datetime(top.rpartition(";")[2].strip()).timestamp(), "received"
-    return email.utils.parsedate_to_datetime(str(message["Date"])).timestamp(), "date"
-
-
 def _rel(path: Path) -> str:
     return path.relative_to(FIXTURES).as_posix()
 

@@ -1,173 +1,172 @@
-"""Loopback end to end: fetch (a missing month, a cut download resumed) -> count -> verify -> one ITS fit.
+"""Loopback end to end, with the README's commands: fetch by the index -> count -> verify -> one ITS fit.
 
-The archives are built here in the untroubled layout and served from 127.0.0.1; nothing leaves the machine.
+Two sites laid out like http://untroubled.org/spam/ (an Apache index page, yearly ``YYYY.7z`` archives and a
+monthly ``YYYY-MM.7z`` that overlaps its year), served from 127.0.0.1; nothing leaves the machine:
+
+* the 102 real fixture messages (1998-2007): every message is counted once, on the UTC day and hour of its top
+  ``Received:`` line, computed here without spamits (tests/untroubled_site.expected_arrival);
+* a generated 2008 around McColo (11 Nov 2008), whose file names run hours behind arrival as on the real
+  archive: the counts follow arrival, and a step fit finds the drop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import shutil
+from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from ingest_support import LoopbackServer, entry_name, make_archive, message
-from spamits import cli, data, its, report
-from spamits.ingest import fetch, manifest
-from spamits.ingest.fetch import FetchError
+from ingest_support import message
+from spamits import cli, data, its, paths, report
+from spamits.ingest import fetch
+from untroubled_site import FIXTURES, NOT_BY_RECEIVED, SiteServer, build_site, expected_arrival, index_page
 
-MCCOLO = dt.datetime(2008, 11, 11, 20, tzinfo=dt.UTC).timestamp()
-
-
-def _daily_rates(day: dt.date) -> int:
-    """Messages per day: 12 before McColo (11 Nov 2008, afternoon Pacific), 4 after."""
-    return 12 if day < dt.date(2008, 11, 12) else 4
-
-
-def _month_archive(folder, year: int, month: int, rng: np.random.Generator):
-    """An untroubled-style archive of one month with Poisson daily counts; returns its path and true counts."""
-    day = dt.date(year, month, 1)
-    items, truth, n = [], {}, 0
-    while day.month == month:
-        k = int(rng.poisson(_daily_rates(day)))
-        truth[day.isoformat()] = k
-        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
-        for second in sorted(rng.integers(0, 86_400, size=k)):
-            epoch = int(start + second)
-            items.append((entry_name(epoch, n), message(epoch, body=b"Buy now.\n" * 20)))
-            n += 1
-        day += dt.timedelta(days=1)
-    return make_archive(folder / f"{year:04d}-{month:02d}.7z", items), truth
+MONTHS_1998_2007 = ["--from", "1998-01", "--to", "2007-11"]
 
 
 @pytest.fixture
-def served(tmp_path):
-    """Archives for 2008-10, 2008-11 and 2008-12 on the server; 2008-09 is missing there."""
+def data_root(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("SPAMITS_DATA_DIR", str(root))
+    (root / "MANIFEST").write_text("path\tsha256\tsource\tlicence\n", encoding="utf-8")
+    return root
+
+
+def _fetch(server, *span: str) -> int:
+    return cli.main(["data", "fetch", "untroubled", *span, "--rate", "0", "--base-url", server.url])
+
+
+def test_readme_commands_count_every_real_message_once_on_its_received_day(tmp_path, data_root, capsys):
+    years = range(1998, 2008)
+    site = build_site(tmp_path / "site", yearly=years, monthly=("2007-11",))
+    dest = data_root / "raw" / "untroubled"
+    with SiteServer(tmp_path / "site", cut_once={"2003.7z"}) as server:
+        assert _fetch(server, *MONTHS_1998_2007) == 1  # 2003.7z cut half-way: a clear error, the part kept
+        err = capsys.readouterr().err
+        assert "2003.7z" in err and "resume" in err and (dest / "2003.7z.part").is_file()
+        assert _fetch(server, *MONTHS_1998_2007) == 0
+        assert _fetch(server, *MONTHS_1998_2007) == 0  # everything present: no archive is asked for again
+        capsys.readouterr()
+        gets = Counter(path.rsplit("/", 1)[-1] for path, _ in server.archive_gets())
+    assert gets == {**{f"{y}.7z": 1 for y in years if y != 2003}, "2003.7z": 2, "2007-11.7z": 1}
+    log = fetch.read_fetch_log(dest)["archives"]
+    assert sorted(log) == sorted(site["archives"])
+
+    assert cli.main(["data", "count", str(dest)]) == 0
+    assert cli.main(["data", "count", str(dest), "--freq", "hour"]) == 0
+    err = capsys.readouterr().err
+    assert "median 11.02 h" in err  # the file names run about 11 hours behind the trap's own Received: line
+    daily = pd.read_csv(data_root / "derived" / "untroubled_daily.csv")
+    hourly = pd.read_csv(data_root / "derived" / "untroubled_hourly.csv")
+
+    messages = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.parts[-3].isdigit())
+    arrivals = {p.relative_to(FIXTURES).as_posix(): expected_arrival(p) for p in messages}
+    want_days = Counter(dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d") for t, _ in arrivals.values())
+    want_hours = Counter(dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:00:00Z")
+                         for t, _ in arrivals.values())
+    assert daily["count"].sum() == hourly["count"].sum() == len(messages) == 102
+    assert daily.loc[daily["count"] > 0].set_index("date")["count"].to_dict() == dict(want_days)
+    assert hourly.loc[hourly["count"] > 0].set_index("date")["count"].to_dict() == dict(want_hours)
+    by_day = hourly.assign(day=hourly["date"].str[:10]).groupby("day")["count"].sum()
+    assert by_day.to_dict() == daily.set_index("date")["count"].to_dict()  # hours sum to the days, every day
+
+    meta = json.loads((data_root / "derived" / "untroubled_hourly.manifest.json").read_text(encoding="utf-8"))
+    assert meta["messages"] == 102 and meta["freq"] == "hour" and meta["months"][0] == "1998-03"  # the first folder found
+    assert meta["dated_by"] == {"received": 101, "date": 1}
+    assert {k for k, (_, rule) in arrivals.items() if rule != "received"} == set(NOT_BY_RECEIVED)
+    assert meta["examples"]["received_malformed"] == ["2000.7z:2000/10/970979910.12652_3.txt"]
+    assert meta["skipped"] == {"duplicate": 1}  # November 2007 is in both 2007.7z and 2007-11.7z
+    assert meta["lag_hours"]["n"] == 101 and 328 < meta["lag_hours"]["quantiles"]["max"] < 330
+    rows = {row["archive"]: row for row in meta["archives"]}
+    assert {name: row["sha256"] for name, row in rows.items()} == {name: log[name]["sha256"] for name in log}
+    assert rows["2007-11.7z"]["skipped"] == {"duplicate": 1} and rows["2007-11.7z"]["messages"] == 0
+    assert all(row["url"] == f"{server.url}{name}" for name, row in rows.items())
+    assert meta["recipients"]["2003-06"][0] == ["bruce-bait@localhost", 1]
+    assert cli.main(["data", "verify"]) == 0
+
+
+def test_month_no_archive_covers_is_a_clear_error_and_nothing_is_fetched(tmp_path, data_root, capsys):
+    build_site(tmp_path / "site", yearly=(2006, 2007))
+    with SiteServer(tmp_path / "site") as server:
+        assert _fetch(server, "--from", "2007-06", "--to", "2008-02") == 1
+        assert server.archive_gets() == []
+    err = capsys.readouterr().err
+    assert "2008-01..2008-02" in err and "2006.7z" in err and "2007.7z" in err
+
+
+# --- McColo: a generated year in the real layout ------------------------------------------------------------
+
+MCCOLO = dt.datetime(2008, 11, 11, 21, tzinfo=dt.UTC).timestamp()
+
+
+def _mccolo_year(folder, rng: np.random.Generator) -> dict[str, int]:
+    """``2008.7z`` (Sept-Dec 2008) and ``2008-12.7z`` in the real layout: 40 messages a day before McColo, 12
+    after; each file name is its filing time, a log-normal lag (median 11 h) after arrival.  Returns the true
+    messages per arrival day."""
+    from ingest_support import make_archive
+
+    truth: Counter = Counter()
+    items, december = [], []
+    day = dt.date(2008, 9, 1)
+    n = 0
+    while day <= dt.date(2008, 12, 31):
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+        for second in sorted(rng.integers(0, 86_400, size=int(rng.poisson(40 if start < MCCOLO - 75600 else 12)))):
+            arrived = int(start + second)
+            filed = arrived + int(3600 * math.exp(rng.normal(math.log(11), 0.8)))
+            if filed >= dt.datetime(2009, 1, 1, tzinfo=dt.UTC).timestamp():
+                continue  # filed in 2009: not in these archives
+            folder_month = dt.datetime.fromtimestamp(filed, dt.UTC).strftime("%Y/%m")
+            entry = (f"{folder_month}/{filed}.{4000 + n}_{n}.txt", message(arrived, body=b"Buy now.\n" * 30))
+            items.append(entry)
+            if folder_month == "2008/12":
+                december.append(entry)
+            truth[dt.datetime.fromtimestamp(arrived, dt.UTC).date().isoformat()] += 1
+            n += 1
+        day += dt.timedelta(days=1)
+    make_archive(folder / "2008.7z", items)
+    make_archive(folder / "2008-12.7z", december)
+    rows = [(p.name, p.stat().st_mtime, p.stat().st_size) for p in sorted(folder.glob("*.7z"))]
+    (folder / "index.html").write_text(index_page(rows), encoding="utf-8")
+    return dict(truth)
+
+
+def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_root, capsys):
     site = tmp_path / "site"
     site.mkdir()
-    rng = np.random.default_rng(7)
-    truth = {}
-    for month in (10, 11, 12):
-        _, counts = _month_archive(site, 2008, month, rng)
-        truth.update(counts)
-    return site, truth
-
-
-def test_fetch_count_verify_fit_over_loopback(tmp_path, served, monkeypatch, capsys):
-    site, truth = served
-    data_root = tmp_path / "data"
-    data_root.mkdir()
-    monkeypatch.setenv("SPAMITS_DATA_DIR", str(data_root))
-    (data_root / "MANIFEST").write_text("path\tsha256\tsource\tlicence\n", encoding="utf-8")
+    truth = _mccolo_year(site, np.random.default_rng(11))
+    with SiteServer(site) as server:
+        assert _fetch(server, "--from", "2008-09", "--to", "2008-12") == 0
+    capsys.readouterr()
     dest = data_root / "raw" / "untroubled"
-    args = ["data", "fetch", "untroubled", "--from", "2008-09", "--to", "2008-12", "--rate", "0"]
-    with LoopbackServer(site, cut_once={"2008-11.7z"}) as server:
-        # 1. the November download is cut half-way: a clear error naming month and URL, the part file kept
-        assert cli.main([*args, "--base-url", server.url]) == 1
-        err = capsys.readouterr().err
-        assert "2008-11" in err and f"{server.url}2008-11.7z" in err and "resume" in err
-        part = dest / "2008-11.7z.part"
-        assert part.stat().st_size == (site / "2008-11.7z").stat().st_size // 2
-        # 2. run again: October is present, November resumes with a Range request, September is missing
-        assert cli.main([*args, "--base-url", server.url]) == 1
-        out, err = capsys.readouterr()
-    assert "2008-09 (" in err and "2008-09.7z" in err and "missing" in err
-    assert "2008-12.7z [" + "#" * 30 + "] 100%" in err  # the progress bar's last state
-    assert f"bytes={part_size(site)}-" in [r for _, r in server.requests if r]
-    status = {line.split()[0]: line.split()[1] for line in out.splitlines()}
-    assert status == {"2008-09": "missing", "2008-10": "present", "2008-11": "resumed", "2008-12": "fetched"}
-    assert not part.exists()
-    log = fetch.read_fetch_log(dest)["archives"]
-    for name in ("2008-10.7z", "2008-11.7z", "2008-12.7z"):
-        assert (dest / name).read_bytes() == (site / name).read_bytes()
-        assert log[name]["sha256"] == data.file_sha256(site / name)
-        assert log[name]["url"] == f"{server.url}{name}"
+    assert sorted(p.name for p in dest.glob("*.7z")) == ["2008-12.7z", "2008.7z"]
+    assert cli.main(["data", "count", str(dest), "--from", "2008-09", "--to", "2008-12"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 2008-12: its last days may be short" in err  # late-filed messages would be in 2009/01/
+    counted = pd.read_csv(data_root / "derived" / "untroubled_daily.csv").set_index("date")["count"]
+    assert counted[counted > 0].to_dict() == truth  # by arrival day, not by filing day
+    by_name = Counter()
+    for path in dest.glob("2008.7z"):
+        from spamits.ingest.sevenzip import iter_entries
 
-    # 3. count the archives from their listing (default output in data/derived)
-    assert cli.main(["data", "count", str(dest)]) == 0
-    out, err = capsys.readouterr()
-    csv = data_root / "derived" / "untroubled_daily.csv"
-    assert str(csv) in out
-    assert "cross-check of 120 sampled entries against their header: 120 same UTC day, 0 different" in err
-    lines = csv.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "date,count"
-    assert dict(line.split(",") for line in lines[1:]) == {k: str(v) for k, v in truth.items()}
-    meta = json.loads((data_root / "derived" / "untroubled_daily.manifest.json").read_text(encoding="utf-8"))
-    assert meta["sha256"] == data.file_sha256(csv)
-    assert [s["url"] for s in meta["sources"]] == [f"{server.url}2008-{m}.7z" for m in (10, 11, 12)]
-    assert all(s["sha256"] == log[s["archive"]]["sha256"] for s in meta["sources"])
-    assert meta["package"].startswith("spamits ") and "epoch prefix" in meta["method"]
-    assert meta["report"]["cross_check"]["different_utc_day"] == 0
+        for entry in iter_entries(path):
+            if not entry.is_dir:
+                epoch = int(entry.name.rsplit("/", 1)[1].split(".")[0])
+                by_name[dt.datetime.fromtimestamp(epoch, dt.UTC).date().isoformat()] += 1
+    assert sum(abs(by_name[d] - truth.get(d, 0)) for d in set(by_name) | set(truth)) > 100  # names would mislead
 
-    # 4. verify: the derived file matches its manifest; a changed file is named and fails
-    assert cli.main(["data", "verify"]) == 0
-    capsys.readouterr()
-    csv.write_text(csv.read_text(encoding="utf-8").replace(",12\n", ",13\n", 1), encoding="utf-8")
-    assert cli.main(["data", "verify"]) == 1
-    assert f"{csv}: SHA-256 mismatch" in capsys.readouterr().err
-    assert cli.main(["data", "count", str(dest)]) == 0
-    capsys.readouterr()
-
-    # 5. one fit on the real path: spamits.data.load("untroubled") resolves to the derived file
     y = data.load("untroubled")
-    assert y.attrs["simulated"] is False and y.index.freqstr == "D" and len(y) == 92
+    assert y.attrs["simulated"] is False and y.index.freqstr == "D" and len(y) == 122
     result = its.fit(y, "2008-11-12", family="negbin", effect="step", seasonality=None, errors="ar1")
     row = result.effects.iloc[0]
-    assert row["term"] == "level" and row["ratio_low"] < 1 / 3 < row["ratio_high"]  # true ratio 4/12
-
-
-def part_size(site) -> int:
-    return (site / "2008-11.7z").stat().st_size // 2
-
-
-def test_untroubled_runs_only_when_the_derived_file_exists(tmp_path, monkeypatch):
-    monkeypatch.setenv("SPAMITS_DATA_DIR", str(tmp_path))
-    names = {run.name for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
-    assert "untroubled-mccolo" not in names and {"mccolo", "vendor-figures"} <= names
-    with pytest.raises(data.DataValidationError, match=r"spamits data fetch untroubled .* spamits data count"):
-        data.load("untroubled")
-    (tmp_path / "derived").mkdir()
-    (tmp_path / "derived" / "untroubled_daily.csv").write_text("date,count\n2008-11-01,3\n2008-11-02,4\n")
-    names = {run.name for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
-    assert "untroubled-mccolo" in names
-    assert data.load("untroubled").tolist() == [3.0, 4.0]
-
-
-def test_network_failure_and_non_archive_are_clear_errors(tmp_path):
-    with LoopbackServer(tmp_path) as server:
-        url = server.url
-    with pytest.raises(FetchError, match=r"2008-11: network failure fetching http://127\.0\.0\.1:\d+/spam/2008-11.7z"):
-        fetch.fetch_untroubled(["2008-11"], dest=tmp_path / "dest", base_url=url, rate=0, timeout=5)
-    (tmp_path / "2008-11.7z").write_bytes(b"<html>Not here</html>")
-    with LoopbackServer(tmp_path) as server, pytest.raises(FetchError, match=r"did not return a 7z archive"):
-        fetch.fetch_untroubled(["2008-11"], dest=tmp_path / "dest", base_url=server.url, rate=0, timeout=5)
-    assert not (tmp_path / "dest" / "2008-11.7z").exists()
-
-
-def test_polite_delay_between_requests(tmp_path, served):
-    site, _ = served
-    waits = []
-    with LoopbackServer(site) as server:
-        results = fetch.fetch_untroubled(["2008-10", "2008-11"], dest=tmp_path / "d", base_url=server.url,
-                                         rate=3.0, sleep=waits.append)
-    assert [r.status for r in results] == ["fetched", "fetched"]
-    assert len(waits) == 1 and 2.0 < waits[0] <= 3.0
-
-
-@pytest.mark.parametrize(("start", "end", "message"), [
-    ("2008-13", "2009-01", r"--from '2008-13': write a month as YYYY-MM"),
-    ("2009-03", "2008-08", r"--to 2008-08 is before --from 2009-03"),
-    ("1950-01", "2008-01", r"write a month"),
-])
-def test_month_range_errors(start, end, message):
-    with pytest.raises(data.DataValidationError, match=message):
-        fetch.month_range(start, end)
-
-
-def test_month_range_spans_years():
-    assert fetch.month_range("2008-11", "2009-02") == ["2008-11", "2008-12", "2009-01", "2009-02"]
-
-
-def test_write_atomic_leaves_no_temp_file(tmp_path):
-    manifest.write_atomic(tmp_path / "x.csv", b"date,count\n")
-    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+    assert row["term"] == "level" and row["ratio_low"] < 12 / 40 < row["ratio_high"]
+    assert cli.main(["data", "verify"]) == 0
+    shutil.copy(paths.PROJECT_ROOT / "data" / "events.csv", data_root / "events.csv")  # the catalog, for the runs
+    runs = {run.name for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert "untroubled-mccolo" in runs

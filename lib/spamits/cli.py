@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Sequence
 
 import pandas as pd
@@ -75,19 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="real data: fetch spam-trap archives, count messages per day, verify")
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    fetch = actions.add_parser("fetch", help="download monthly archives (resumable; into data/raw/untroubled)")
+    fetch = actions.add_parser(
+        "fetch", help="download the archives holding the months asked for (picked from the index page; resumable; "
+                      "into data/raw/untroubled)")
     fetch.add_argument("source", choices=["untroubled"], help="the archive to fetch")
     fetch.add_argument("--from", dest="start", required=True, metavar="YYYY-MM", help="first month")
     fetch.add_argument("--to", dest="end", required=True, metavar="YYYY-MM", help="last month (inclusive)")
-    fetch.add_argument("--base-url", metavar="URL", help="where the YYYY-MM.7z files are (default: untroubled.org)")
+    fetch.add_argument("--base-url", metavar="URL",
+                       help="the folder whose index page lists the YYYY.7z and YYYY-MM.7z archives (default: "
+                            "http://untroubled.org/spam/); each month comes from YYYY-MM.7z where listed, else "
+                            "from YYYY.7z")
     fetch.add_argument("--dest", metavar="DIR", help="download folder (default: data/raw/untroubled)")
     fetch.add_argument("--rate", type=float, default=2.0, metavar="SECONDS",
-                       help="minimum seconds between requests (default 2)")
+                       help="minimum seconds between requests, the index page's included (default 2)")
+    fetch.add_argument("--max-size", type=float, default=100.0, metavar="GB",
+                       help="refuse an archive the server declares or sends larger than this, in GB of 10^9 bytes "
+                            "(default 100)")
     fetch.set_defaults(func=_cmd_data_fetch)
-    count = actions.add_parser("count", help="messages per UTC day of a maildir, mbox, .eml folder or .7z archives")
-    count.add_argument("path", metavar="PATH", help="maildir, mbox file, folder of .eml, or YYYY-MM.7z file/folder")
+    count = actions.add_parser("count", help="messages per UTC day or hour of .7z trap archives, a maildir, an mbox "
+                                              "or .eml files (headers only, nothing extracted)")
+    count.add_argument("path", metavar="PATH", help="download folder of YYYY.7z / YYYY-MM.7z archives (or one "
+                                                    "archive), maildir, mbox file or folder of .eml")
     count.add_argument("-o", "--out", metavar="OUT.csv",
-                       help="output date,count CSV (default for untroubled: data/derived/untroubled_daily.csv)")
+                       help="output date,count CSV (default for untroubled: data/derived/untroubled_daily.csv, "
+                            "or untroubled_hourly.csv with --freq hour)")
+    count.add_argument("--freq", choices=["day", "hour"], default="day", help="count per UTC day (default) or hour")
+    count.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month to count (default: all found)")
+    count.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month to count (inclusive)")
     count.add_argument("--format", choices=["maildir", "mbox", "eml", "untroubled"], help="default: detected")
     count.set_defaults(func=_cmd_data_count)
     verify = actions.add_parser("verify", help="check data/MANIFEST hashes and derived files' manifests")
@@ -96,42 +109,50 @@ def _add_data_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    """One line per archive on stdout: name, months it holds for this run, status, sha256, bytes."""
+    import math
+
     from spamits import ingest
+    from spamits.errors import DataValidationError
+    from spamits.ingest.index import month_span
+    from spamits.ingest.progress import ProgressBar
 
     months = ingest.month_range(args.start, args.end)
-    results = ingest.fetch_untroubled(
-        months, dest=args.dest, base_url=args.base_url or ingest.DEFAULT_BASE_URL, rate=args.rate,
-        progress=_ProgressBar(sys.stderr))
-    missing = [r for r in results if r.status == "missing"]
-    for r in results:
-        detail = f"sha256 {r.sha256}, {r.bytes} bytes" if r.sha256 else f"not on the server (HTTP 404): {r.url}"
-        print(f"{r.month}  {r.status:<8} {detail}")
-    if missing:
-        print(f"spamits: error: {len(missing)} month(s) missing on the server: "
-              f"{', '.join(f'{r.month} ({r.url})' for r in missing)}; they were skipped", file=sys.stderr)
-        return 1
+    if not (math.isfinite(args.max_size) and args.max_size > 0):
+        raise DataValidationError(f"--max-size {args.max_size}: must be a positive number of GB.")
+    bar = ProgressBar(sys.stderr)
+    try:
+        results = ingest.fetch_untroubled(
+            months, dest=args.dest, base_url=args.base_url or ingest.DEFAULT_BASE_URL, rate=args.rate,
+            max_bytes=max(1, round(args.max_size * 1e9)), progress=bar,
+            notify=lambda text: print(f"spamits: {text}", file=sys.stderr))
+    finally:
+        bar.close()
+    spans = [month_span(r.months) for r in results]
+    width = max(map(len, spans), default=0)
+    for r, span in zip(results, spans, strict=True):
+        print(f"{r.archive:<10}  {span:<{width}}  {r.status:<7}  sha256 {r.sha256}  {r.bytes} bytes")
     return 0
 
 
 def _cmd_data_count(args: argparse.Namespace) -> int:
     from spamits import ingest
 
-    report, csv_path, sidecar = ingest.count_to_csv(args.path, args.out, args.format)
+    months = ingest.parse_months(args.start, args.end)
+    report, csv_path, sidecar = ingest.count_to_csv(args.path, args.out, args.format, freq=args.freq, months=months)
     for line in report.summary():
         print(f"spamits: {line}", file=sys.stderr)
-    check = report.extra.get("cross_check")
-    if check:
-        print(f"spamits: cross-check of {check['sampled']} sampled entries against their header: "
-              f"{check['same_utc_day']} same UTC day, {check['different_utc_day']} different, "
-              f"{check['no_header_date']} without a header date; median offset "
-              f"{check['median_abs_offset_minutes']} min", file=sys.stderr)
-        for example in check["disagreement_examples"]:
-            print(f"spamits: disagreement: {example}", file=sys.stderr)
-        if check["stopped"]:
-            print(f"spamits: cross-check stopped early: {check['stopped']}", file=sys.stderr)
-    for note in report.extra.get("cross_check_notes", []):
-        print(f"spamits: {note}", file=sys.stderr)
-    print(f"wrote {csv_path} ({len(report.frame())} days, {report.messages} messages) and {sidecar.name}")
+    lag = report.lag_summary()
+    if lag["n"]:
+        q = lag["quantiles"]
+        print(f"spamits: file-name epoch minus top Received: time over {lag['n']} messages: median {q['p50']} h, "
+              f"90% below {q['p90']} h, range {q['min']} to {q['max']} h (why messages are dated by Received:)",
+              file=sys.stderr)
+    if report.extra.get("edge_note"):
+        print(f"spamits: note: {report.extra['edge_note']}", file=sys.stderr)
+    rows = len(report.frame(args.freq))
+    print(f"wrote {csv_path} ({rows} {'hours' if args.freq == 'hour' else 'days'}, {report.messages} messages) "
+          f"and {sidecar.name}")
     return 0
 
 
@@ -146,33 +167,6 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
         print(f"spamits: error: {problem}", file=sys.stderr)
     print(f"{len(result.checked)} file(s) verified, {len(result.problems)} problem(s)")
     return 0 if result.ok else 1
-
-
-class _ProgressBar:
-    """Draws ``name [#####     ] 45% 12.3/27.1 MB`` on a terminal (redrawn at most 10 times a second)."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.last = 0.0
-
-    def __call__(self, name: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if not finished and now - self.last < 0.1:
-            return
-        self.last = now
-        mb = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f} MB" if total else " MB")
-        if total:
-            filled = int(30 * done / total)
-            line = f"{name} [{'#' * filled}{' ' * (30 - filled)}] {100 * done // total:3d}% {mb}"
-        else:
-            line = f"{name} {mb}"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if finished else ""))
-        elif finished:
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 def _positive_int(text: str) -> int:
