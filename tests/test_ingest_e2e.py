@@ -77,7 +77,7 @@ def test_readme_commands_count_every_real_message_once_on_its_received_day(tmp_p
     assert by_day.to_dict() == daily.set_index("date")["count"].to_dict()  # hours sum to the days, every day
 
     meta = json.loads((data_root / "derived" / "untroubled_hourly.manifest.json").read_text(encoding="utf-8"))
-    assert meta["messages"] == 102 and meta["freq"] == "hour" and meta["months"][0] == "1998-03"  # the first folder found
+    assert meta["messages"] == 102 and meta["freq"] == "hour" and meta["months"][0] == "1998-03"
     assert meta["dated_by"] == {"received": 101, "date": 1}
     assert {k for k, (_, rule) in arrivals.items() if rule != "received"} == set(NOT_BY_RECEIVED)
     assert meta["examples"]["received_malformed"] == ["2000.7z:2000/10/970979910.12652_3.txt"]
