@@ -548,3 +548,15 @@ def test_progress_off_a_terminal_resumed_and_unknown_size():
 def test_human_bytes():
     assert [human_bytes(n) for n in (0, 999, 1_000, 345_000_000, 1_200_000_000)] == [
         "0 B", "999 B", "1.0 kB", "345.0 MB", "1.2 GB"]
+
+
+def test_dry_run_lists_the_archives_and_their_sizes_and_downloads_nothing(tmp_path, site, capsys):
+    dest = tmp_path / "raw"
+    with SiteServer(tmp_path / "site") as server:
+        assert run_fetch(server, dest, "--dry-run") == 0
+        assert server.archive_gets() == []
+    out, err = capsys.readouterr()
+    lines = out_lines(out)
+    assert set(lines) == set(NEEDED) and all(fields[2] == "listed" for fields in lines.values())
+    assert "3 archive(s) hold these months, 3 not yet in" in err and "to download as the index lists it" in err
+    assert not any(dest.glob("*.7z*"))

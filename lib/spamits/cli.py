@@ -90,6 +90,9 @@ def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("--max-size", type=float, default=100.0, metavar="GB",
                        help="refuse an archive the server declares or sends larger than this, in GB of 10^9 bytes "
                             "(default 100)")
+    fetch.add_argument("--dry-run", action="store_true",
+                       help="read the index and list the archives the months need, with their listed sizes; "
+                            "download nothing")
     fetch.set_defaults(func=_cmd_data_fetch)
     count = actions.add_parser("count", help="messages per UTC day or hour of .7z trap archives, a maildir, an mbox "
                                               "or .eml files (headers only, nothing extracted)")
@@ -125,13 +128,15 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
         results = ingest.fetch_untroubled(
             months, dest=args.dest, base_url=args.base_url or ingest.DEFAULT_BASE_URL, rate=args.rate,
             max_bytes=max(1, round(args.max_size * 1e9)), progress=bar,
-            notify=lambda text: print(f"spamits: {text}", file=sys.stderr))
+            notify=lambda text: print(f"spamits: {text}", file=sys.stderr), dry_run=args.dry_run)
     finally:
         bar.close()
     spans = [month_span(r.months) for r in results]
     width = max(map(len, spans), default=0)
     for r, span in zip(results, spans, strict=True):
-        print(f"{r.archive:<10}  {span:<{width}}  {r.status:<7}  sha256 {r.sha256}  {r.bytes} bytes")
+        detail = (f"about {r.bytes} bytes as listed" if r.bytes >= 0 else "size not listed") if r.status == "listed" \
+            else f"sha256 {r.sha256}  {r.bytes} bytes"
+        print(f"{r.archive:<10}  {span:<{width}}  {r.status:<7}  {detail}")
     return 0
 
 

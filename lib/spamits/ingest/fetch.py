@@ -157,12 +157,15 @@ def fetch_untroubled(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     notify: Notify | None = None,
+    dry_run: bool = False,
 ) -> list[FetchResult]:
     """Download the archives holding ``months`` (``YYYY-MM``) into ``dest``; see the module docstring.
 
     ``base_url``: the archive folder whose index page lists them (http or https).  ``rate``: minimum seconds
     between two requests, the index page's included.  ``timeout``: seconds a connection may stall.
     ``max_bytes``: largest archive accepted, in bytes (default 100 GB).  ``sleep``/``clock``: for tests.
+    ``dry_run``: read the index and resolve the months, but download nothing: archives not yet here come back
+    with status ``listed``, their size as the index shows it (approximate, or -1 when it shows none) and no hash.
     Returns one :class:`FetchResult` per archive, in the order first needed; raises :class:`FetchError`.
     """
     if not (isinstance(rate, int | float) and math.isfinite(rate) and rate >= 0):
@@ -184,12 +187,17 @@ def fetch_untroubled(
     index = fetch_index(base_url, timeout)
     _describe_index(index, say)
     plan = resolve(months, index)  # every month covered, or FetchError before any download
+    _describe_plan(plan, index, folder, say)
     log["base_url"] = index.base_url
     results = []
     for name, needed in plan.items():
         listed = index.get(name)
         assert listed is not None  # resolve only returns listed archives
         target = folder / name
+        if dry_run and not target.is_file():
+            results.append(FetchResult(name, needed, listed.url, str(target), "listed", "",
+                                       listed.approx_bytes or -1, logged=False))
+            continue
         if target.is_file() and not target.is_symlink():
             result = _present(name, needed, listed.url, target, log, say)
         else:
@@ -211,6 +219,17 @@ def _describe_index(index: ArchiveIndex, say: Notify) -> None:
         + (f" ({month_span(f'{a.year:04d}-{a.month:02d}' for a in monthly)})" if monthly else ""))
     if index.unrecognised:
         say(f"the index also links {', '.join(index.unrecognised)}: not named YYYY.7z or YYYY-MM.7z, not used")
+
+
+def _describe_plan(plan: dict[str, list[str]], index: ArchiveIndex, folder: Path, say: Notify) -> None:
+    """Say which archives the months need and how much the index says is still to download."""
+    missing = [index.get(name) for name in plan if not (folder / name).is_file()]
+    sizes = [a.approx_bytes for a in missing if a is not None]
+    known = sum(s for s in sizes if s)
+    unknown = sum(1 for s in sizes if not s)
+    say(f"{len(plan)} archive(s) hold these months, {len(missing)} not yet in {folder}: about "
+        f"{human_bytes(known)} to download as the index lists it"
+        + (f" (and {unknown} archive(s) whose size it does not show)" if unknown else ""))
 
 
 def _log(log: dict, result: FetchResult) -> None:
