@@ -14,8 +14,10 @@ peak resident memory is its own):
   then read each file's header and date it the same way.
 
 All three must give the same hourly counts.  Prints a Markdown table: decompressed MB/s, messages/s, peak
-resident memory (MB) and the throughput ratio against the baseline measured in this run.
-Usage: ``.venv/bin/python benchmarks/bench_archive_count.py [--gigabytes 1.0] [--workdir DIR]``.
+resident memory (MB) and the throughput ratio against the baseline measured in this run.  ``--entries N ...``
+instead measures spamits' peak memory on archives of N tiny messages each (memory follows the number of
+entries, not their size: libarchive holds the 7z header).
+Usage: ``.venv/bin/python benchmarks/bench_archive_count.py [--gigabytes 1.0] [--workdir DIR] [--entries N ...]``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,25 @@ def generate(path: Path, gigabytes: float, seed: int = 0) -> dict:
             n += 1
     tmp.replace(path)
     return {"messages": n, "bytes": total}
+
+
+def generate_tiny(path: Path, entries: int) -> dict:
+    """``entries`` messages of about 120 bytes each (one every 5 s of 2008), real layout, solid LZMA2."""
+    import email.utils
+
+    import py7zr
+
+    tmp = path.with_suffix(".tmp")
+    total = 0
+    with py7zr.SevenZipFile(tmp, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 1}]) as archive:
+        for i in range(entries):
+            arrived = START + 5 * i
+            data = (b"Return-Path: <a@b.example>\nReceived: (qmail 1 invoked from network); "
+                    + email.utils.formatdate(arrived).encode() + b"\nSubject: x\n\nbody\n")
+            archive.writestr(data, f"2008/{time.strftime('%m', time.gmtime(arrived))}/{arrived + 40000}.{i}_{i}.txt")
+            total += len(data)
+    tmp.replace(path)
+    return {"messages": entries, "bytes": total}
 
 
 def run_spamits(path: str) -> dict:
@@ -182,6 +203,7 @@ def main() -> None:
     parser.add_argument("--gigabytes", type=float, default=1.0, help="decompressed size of the big archive")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "spamits-bench-archive"))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--entries", nargs="+", type=int, help="measure memory on archives of N tiny messages")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -189,6 +211,9 @@ def main() -> None:
         return
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    if args.entries:
+        entry_memory(work, args.entries)
+        return
     rows = []
     for gigabytes in (args.gigabytes / 4, args.gigabytes):
         path = work / f"{gigabytes:.2f}GB" / "2008.7z"
@@ -214,6 +239,21 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]:.1f} | {row[3]:.1f} | {row[4]:,.0f} | {row[5]:.0f} | {row[6]:.2f} |")
+
+
+def entry_memory(work: Path, counts: list[int]) -> None:
+    """Peak memory of spamits on archives of ``counts`` tiny messages (Markdown table)."""
+    print("| entries | 7z MB | seconds | messages/s | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in counts:
+        path = work / f"tiny-{n}" / "2008.7z"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            generate_tiny(path, n)
+        r = measure("spamits", path)
+        assert r["messages"] == n, "a message was not counted"
+        print(f"| {n:,} | {path.stat().st_size / 1e6:.1f} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | "
+              f"{r['peak_mb']:.0f} |")
 
 
 if __name__ == "__main__":

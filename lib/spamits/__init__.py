@@ -2,7 +2,8 @@
 
 Submodules: ``events`` (takedown catalog), ``data`` (loading, validation, simulation), ``its`` (models),
 ``plots`` (plotly figure builders), ``report`` (papermill/nbconvert runner), ``cli``.
-``plots`` and ``report`` are imported lazily so that the statistics never pull in plotly or papermill.
+``its``, ``plots`` and ``report`` are imported lazily, so that the statistics never pull in plotly or papermill
+and counting spam-trap archives (``spamits.ingest``) never pulls in statsmodels.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from spamits import data, errors, events, its
+from spamits import data, errors, events
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "data", "errors", "events", "its", "plots", "report"]
 
-_LAZY = {"plots", "report"}
+_LAZY = {"its", "plots", "report"}
 
 
 def __getattr__(name: str) -> Any:

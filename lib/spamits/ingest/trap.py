@@ -80,7 +80,7 @@ def month_span(first: str, last: str) -> list[str]:
 class _SeenNames:
     """File names met so far, as 64-bit hashes: a small set, compacted into a sorted uint64 array."""
 
-    def __init__(self, batch: int = 200_000) -> None:
+    def __init__(self, batch: int = 50_000) -> None:
         self.batch = batch
         self.recent: set[int] = set()
         self.frozen = np.empty(0, dtype=np.uint64)
