@@ -148,7 +148,7 @@ def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_
     assert sorted(p.name for p in dest.glob("*.7z")) == ["2008-12.7z", "2008.7z"]
     assert cli.main(["data", "count", str(dest), "--from", "2008-09", "--to", "2008-12"]) == 0
     err = capsys.readouterr().err
-    assert "note: 2008-12: its last days may be short" in err  # late-filed messages would be in 2009/01/
+    assert "note: 2008-12: the last days may be short" in err  # late-filed messages would be in 2009/01/
     counted = pd.read_csv(data_root / "derived" / "untroubled_daily.csv").set_index("date")["count"]
     assert counted[counted > 0].to_dict() == truth  # by arrival day, not by filing day
     by_name = Counter()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
+import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -137,6 +141,113 @@ def test_unknown_only_name_is_an_error(tmp_path):
     runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo")])
     with pytest.raises(ReportError, match=r"unknown run name\(s\) zzz; runs: a"):
         report.run_all(runs_file, tmp_path / "out", only=["zzz"])
+
+
+# --- runs generated from the derived untroubled.org counts ----------------------------------------------------
+
+DAILY = "data/derived/untroubled_daily.csv"
+HOURLY = "data/derived/untroubled_hourly.csv"
+
+
+@pytest.fixture
+def data_folder(tmp_path, monkeypatch) -> Path:
+    """A data folder (SPAMITS_DATA_DIR) with the project's catalog and an empty derived/ folder."""
+    data = tmp_path / "data"
+    (data / "derived").mkdir(parents=True)
+    for name in ("events.csv", "vendor_figures.csv"):
+        shutil.copy(report.PROJECT_ROOT / "data" / name, data / name)
+    monkeypatch.setenv("SPAMITS_DATA_DIR", str(data))
+    return data
+
+
+def write_derived(data: Path, first_month: str, last_month: str, *, freq: str = "D", count: int = 500) -> Path:
+    """Counts in the schema of spamits data count (every period of whole months) and their manifest."""
+    start = pd.Timestamp(f"{first_month}-01")
+    end = pd.Timestamp(f"{last_month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=23 if freq == "h" else 0)
+    fmt, stem = ("%Y-%m-%dT%H:00:00Z", "untroubled_hourly") if freq == "h" else ("%Y-%m-%d", "untroubled_daily")
+    text = "date,count\n" + "".join(f"{t.strftime(fmt)},{count}\n" for t in pd.date_range(start, end, freq=freq))
+    path = data / "derived" / f"{stem}.csv"
+    path.write_text(text, encoding="utf-8")
+    manifest = {"file": path.name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "freq": "hour" if freq ==
+                "h" else "day", "data_note": "REAL: test counts in the schema of spamits data count"}
+    path.with_name(f"{stem}.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return path
+
+
+def test_untroubled_runs_are_generated_for_every_event_the_daily_counts_cover(data_folder):
+    daily = write_derived(data_folder, "2008-07", "2009-03")
+    runs = report.load_runs(report.DEFAULT_RUNS_FILE)
+    names = [run.name for run in runs]
+    by_name = {run.name: run for run in runs}
+    assert len(names) == len(set(names))
+    generated = ["trap-audit", "untroubled-intercage", "untroubled-mccolo", "untroubled-srizbi"]
+    assert names[names.index("trap-audit"):names.index("trap-audit") + 4] == generated  # in the entry's place
+    audit_run = by_name["trap-audit"]
+    assert audit_run.notebook == report.DEFAULT_RUNS_FILE.parent / "trap_audit.ipynb"
+    assert audit_run.parameters == {"counts_path": DAILY} and audit_run.requires == DAILY
+    joint = ["intercage", "mccolo", "srizbi"]
+    assert by_name["untroubled-intercage"].parameters == {
+        "event_id": "intercage", "series": "untroubled", "effect": "decay", "pre_periods": 82, "post_periods": 120,
+        "joint_events": joint}  # 82 counted days before 2008-09-21
+    for event_id in ("mccolo", "srizbi"):
+        run = by_name[f"untroubled-{event_id}"]
+        assert run.notebook == report.DEFAULT_RUNS_FILE.parent / "takedown_its.ipynb" and run.requires == DAILY
+        assert (run.parameters["pre_periods"], run.parameters["post_periods"]) == (90, 120)
+        assert run.parameters["event_id"] == event_id and run.parameters["joint_events"] == joint
+    compare = by_name["compare-takedowns"]
+    assert compare.parameters["real_series"] == dict.fromkeys(joint, "untroubled") and compare.requires == DAILY
+    shared = {"package": "p", "data": {}}  # only the requires file differs between the keys below
+    before = report.run_cache_inputs(by_name["untroubled-mccolo"], False, shared)
+    assert before["requires"] == hashlib.sha256(daily.read_bytes()).hexdigest()
+    write_derived(data_folder, "2008-07", "2009-03", count=501)
+    after = report.run_cache_inputs(by_name["untroubled-mccolo"], False, shared)
+    assert report._reportcache.cache_key(after) != report._reportcache.cache_key(before)
+
+
+def test_trap_audit_uses_the_hourly_counts_when_they_exist(data_folder):
+    write_derived(data_folder, "2008-11", "2008-11", freq="h")
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert by_name["trap-audit"].parameters == {"counts_path": HOURLY} and by_name["trap-audit"].requires == HOURLY
+    assert not [name for name in by_name if name.startswith("untroubled-")]  # event fits need the daily counts
+    assert "real_series" not in by_name["compare-takedowns"].parameters
+
+
+def test_no_untroubled_runs_without_derived_counts(data_folder):
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert not [name for name in by_name if name == "trap-audit" or name.startswith("untroubled-")]
+    assert "real_series" not in by_name["compare-takedowns"].parameters
+
+
+def test_events_with_too_few_counted_days_are_left_out_with_the_reason(data_folder, caplog):
+    write_derived(data_folder, "2008-08", "2008-11")  # to 2008-11-30: 20 days after McColo, 5 after Srizbi
+    with caplog.at_level(logging.INFO, logger="spamits.report"):
+        by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert sorted(n for n in by_name if n.startswith("untroubled-")) == ["untroubled-intercage"]
+    assert by_name["untroubled-intercage"].parameters["pre_periods"] == 51
+    assert by_name["untroubled-intercage"].parameters["joint_events"] == ["intercage", "mccolo"]
+    assert "no run untroubled-mccolo: 102 counted days before and 20 from the event on; a fit needs at least 28 " \
+           "on each side" in caplog.text
+    assert "no run untroubled-srizbi: 117 counted days before and 5 from the event on" in caplog.text
+    assert by_name["compare-takedowns"].parameters["real_series"] == {"intercage": "untroubled"}
+
+
+def test_generate_entries_are_checked(data_folder, tmp_path):
+    with pytest.raises(ReportError, match=r"entry 1 \(generate: 'trap'\): a generate entry is exactly"):
+        report.load_runs(write_runs(tmp_path, [{"generate": "trap"}]))
+    with pytest.raises(ReportError, match=r"entry 1 \(generate: 'untroubled'\): a generate entry is exactly"):
+        report.load_runs(write_runs(tmp_path, [{"generate": "untroubled", "name": "x"}]))
+    write_derived(data_folder, "2008-07", "2009-03")
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    for name in ("trap_audit.ipynb", "takedown_its.ipynb"):
+        shutil.copy(report.DEFAULT_RUNS_FILE.parent / name, folder / name)
+    entries = [{"name": "trap-audit", "notebook": "trap_audit.ipynb"}, {"generate": "untroubled"}]
+    with pytest.raises(ReportError, match=r"entry 2 \(generate: 'untroubled'\) -> trap-audit: duplicate run name"):
+        report.load_runs(write_runs(folder, entries))
+    daily = data_folder / "derived" / "untroubled_daily.csv"
+    daily.write_text(daily.read_text(encoding="utf-8").replace("2008-07-01,500", "2008-07-01,5"), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"untroubled_daily.manifest.json: sha256 .* does not match"):
+        report.load_runs(write_runs(folder, entries[1:]))
 
 
 # --- real runs of the project notebooks (built once for this module) ----------------------------------------

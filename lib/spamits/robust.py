@@ -8,7 +8,8 @@
 * :func:`break_scan` — where does the data itself put a break?  A likelihood profile over candidate dates
   (sup-LR / sup-Wald scan) with a likelihood-ratio confidence set for the date.
 * :func:`takedown_table` and :func:`cross_takedown_summary` — one row per event (immediate change and
-  half-life with intervals, takedowns and pauses side by side) and a plain-language answer with its caveats.
+  half-life with intervals, takedowns and pauses side by side, REAL fits beside SIMULATED ones) and a
+  plain-language answer with its caveats.
 
 Every function takes the keywords of :func:`spamits.its.fit` (``family``, ``effect``, ``seasonality``,
 ``errors``, ``alpha``, ``offset``, ``control``, ...).  Result objects are frozen dataclasses; their tables say
@@ -26,9 +27,9 @@ import pandas as pd
 from scipy import special, stats
 
 from spamits import _batchfit as bf
-from spamits import data, events
+from spamits import audit, data, events
 from spamits import its as its_pkg
-from spamits.errors import ModelSpecError
+from spamits.errors import DataValidationError, ModelSpecError
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
@@ -564,7 +565,11 @@ def describe_break(result: BreakResult, catalog_date: object = None) -> str:
 
 # --- across takedowns ---------------------------------------------------------------------------------------
 
-TAKEDOWN_COLUMNS = ["event", "name", "kind", "date", "effect", "immediate_change", "immediate_change_low",
+REAL = "REAL"
+REAL_SUFFIX = f" ({REAL})"
+"""Appended to the event id in the keys of :func:`fit_events` (and the ``event`` column of
+:func:`takedown_table`) for fits to real counts, e.g. ``"mccolo (REAL)"``."""
+TAKEDOWN_COLUMNS = ["event", "data", "name", "kind", "date", "effect", "immediate_change", "immediate_change_low",
                     "immediate_change_high", "half_life", "half_life_low", "half_life_high", "half_life_at_bound",
                     f"relative_{HORIZON}", f"relative_{HORIZON}_low", f"relative_{HORIZON}_high", "post_periods",
                     "unit"]
@@ -575,22 +580,25 @@ def takedown_table(fits: dict) -> pd.DataFrame:
 
     Changes are fractions (-0.65 = 65% fewer messages) with their intervals; the half-life (periods) comes
     from a decay fit (NaN for other shapes), ``half_life_at_bound`` says the estimate reached the search bound
-    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown`` or ``pause``.
+    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown`` or ``pause``.  ``data`` is REAL
+    or SIMULATED (the fit's series); a key ``"<event_id> (REAL)"`` (a real fit of :func:`fit_events`) is the
+    row's ``event``.  The columns are named SIMULATED when any row is.
     """
     if not isinstance(fits, dict) or not fits:
         raise ModelSpecError("takedown_table: fits must be a non-empty dict {event_id: ITSResult}")
-    rows = [_takedown_row(event_id, result) for event_id, result in fits.items()]
+    rows = [_takedown_row(label, result) for label, result in fits.items()]
     sim = any(r.simulated for r in fits.values())
     return _label(pd.DataFrame(rows, columns=TAKEDOWN_COLUMNS), sim)
 
 
-def _takedown_row(event_id: str, result: object) -> dict:
+def _takedown_row(label: str, result: object) -> dict:
+    event_id = label.removesuffix(REAL_SUFFIX)
     if event_id not in result.events:
         raise ModelSpecError(f"takedown_table: {event_id!r} is not an event of its fit ({result.events})")
     ev = events.get(event_id)
     eff = result.effects[result.effects["event"] == event_id].set_index("term")
-    row = {"event": event_id, "name": ev.name, "kind": ev.kind, "date": ev.date.date().isoformat(),
-           "unit": result.unit, "post_periods": result.n_post}
+    row = {"event": label, "data": SIMULATED if result.simulated else REAL, "name": ev.name, "kind": ev.kind,
+           "date": ev.date.date().isoformat(), "unit": result.unit, "post_periods": result.n_post}
     level = eff.loc["level"] if "level" in eff.index else None
     row["effect"] = "decay" if "half_life" in eff.index else ("step" if level is not None else "slope")
     for key, col in (("immediate_change", "ratio"), ("immediate_change_low", "ratio_low"),
@@ -612,10 +620,18 @@ def cross_takedown_summary(table: pd.DataFrame) -> str:
     sim = table.columns.name == SIMULATED
     take = table[table["kind"] == "takedown"]
     pause = table[table["kind"] == "pause"]
+    real = table.loc[table["data"] == REAL, "event"].tolist() if "data" in table else []
     lines = []
-    if sim:
+    if sim and real:
+        lines.append(f"{SIMULATED} DATA in every row not marked {REAL}: those series are simulated from the figures "
+                     "reported for each event, so they show what the method recovers, not what happened to real "
+                     "spam.")
+    elif sim:
         lines.append(f"{SIMULATED} DATA: every series here is simulated from the figures reported for each "
                      "event, so this shows what the method recovers, not what happened to real spam.")
+    if real:
+        lines.append(f"{REAL} DATA: {', '.join(real)} {'is' if len(real) == 1 else 'are'} fitted to real spam "
+                     "counts (a spam trap's messages per day), each with the window its counts allow.")
     drops = take[take["immediate_change_high"] < 0]
     lines.append(f"Immediate effect: {len(drops)} of {len(take)} takedowns cut spam right away (interval below "
                  "zero): " + _list(drops, "immediate_change") + ".")
@@ -641,8 +657,15 @@ def cross_takedown_summary(table: pd.DataFrame) -> str:
     lines.append("Caveats: one series per event and one model each; events close together share their series "
                  "(fitted jointly where listed); half-life intervals that reach the search bound mean the data "
                  "cannot rule out a lasting effect; vendor figures behind the effect sizes measure different "
-                 "things.")
+                 "things." + (" Real counts come from one spam trap, whose volume also moves when the trap itself "
+                              "changes (see the trap audit)." if real else ""))
     return "\n".join(lines)
+
+
+def data_label(table: pd.DataFrame) -> str:
+    """What the rows of a :func:`takedown_table` are: ``"SIMULATED"``, ``"REAL"`` or ``"SIMULATED and REAL"``."""
+    kinds = [k for k in (SIMULATED, REAL) if (table["data"] == k).any()] if "data" in table else [SIMULATED]
+    return " and ".join(kinds)
 
 
 def _list(rows: pd.DataFrame, col: str) -> str:
@@ -658,12 +681,20 @@ def _list_half(rows: pd.DataFrame) -> str:
 
 
 def fit_events(event_ids: list[str], *, series: dict | None = None, joint_events: dict | None = None, seed: int = 0,
-               pre_periods: int = 365, post_periods: int = 180, **fit_kwargs: object) -> dict:
-    """One ``its.fit`` per catalog event: ``{event_id: ITSResult}``.
+               pre_periods: int = 365, post_periods: int = 180, real_series: dict | None = None,
+               **fit_kwargs: object) -> dict:
+    """One ``its.fit`` per catalog event: ``{event_id: ITSResult}``, then ``{"<event_id> (REAL)": ITSResult}``.
 
     Each event's series is ``data.load(series.get(id, id), seed=seed)`` (by default the simulated scenario of
     the same name) cut to ``pre_periods`` before and ``post_periods`` from the event; ``joint_events[id]``
     (a list of catalog ids, the event among them) are fitted together in that series, each with ``effect``.
+
+    ``real_series`` ``{event_id: counts}`` adds a fit of each event to real counts (``"untroubled"`` or the path
+    of a ``spamits data count`` CSV, daily or hourly, read by :func:`spamits.audit.load_counts` and summed to
+    days), with the window those counts allow (:func:`spamits.audit.event_windows`: up to 90 days before and 120
+    from the event, at least 28 each side, the catalog events inside it fitted jointly); ``pre_periods``,
+    ``post_periods`` and ``joint_events`` do not apply to them.  An event the counts cannot fit raises
+    :class:`~spamits.errors.DataValidationError` with the reason.
     """
     _check_kwargs("fit_events", fit_kwargs)
     if not isinstance(event_ids, list | tuple) or not event_ids:
@@ -678,6 +709,20 @@ def fit_events(event_ids: list[str], *, series: dict | None = None, joint_events
         y = data.window(data.load(series.get(event_id, event_id), seed=seed), ev.date, pre=pre_periods,
                         post=post_periods)
         out[event_id] = its_pkg.fit(y, [events.get(e) for e in joint], **fit_kwargs)
+    windows: dict[str, tuple[pd.Series, pd.DataFrame]] = {}
+    for event_id, source in dict(real_series or {}).items():
+        ev = events.get(event_id)
+        if str(source) not in windows:
+            daily = audit.daily_from(audit.load_counts(source)[0])
+            windows[str(source)] = (daily, audit.event_windows(daily, events.load()).set_index("id"))
+        daily, table = windows[str(source)]
+        row = table.loc[ev.id] if ev.id in table.index else None
+        if row is None or not row["fits"]:
+            reason = row["reason"] if row is not None else (f"the event is outside the counted span "
+                                                            f"{daily.index[0].date()} to {daily.index[-1].date()}")
+            raise DataValidationError(f"fit_events: real_series[{event_id!r}] = {source!r}: {reason}")
+        y = data.window(daily, ev.date, pre=int(row["pre_periods"]), post=int(row["post_periods"]))
+        out[f"{ev.id}{REAL_SUFFIX}"] = its_pkg.fit(y, [events.get(e) for e in row["joint"]], **fit_kwargs)
     return out
 
 

@@ -32,7 +32,7 @@ from spamits.errors import DataValidationError
 from spamits.ingest import sevenzip
 from spamits.ingest.tally import CountReport, month_of
 
-__all__ = ["archive_months", "count_archives", "find_archives", "month_span"]
+__all__ = ["archive_months", "count_archives", "find_archives"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +67,6 @@ def find_archives(path: str | os.PathLike) -> list[Path]:
     return sorted(found, key=lambda a: (a.name[:4], len(a.name), a.name))
 
 
-def month_span(first: str, last: str) -> list[str]:
-    """Every ``YYYY-MM`` from ``first`` to ``last`` inclusive."""
-    year, month = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
 class _SeenNames:
     """File names met so far, as 64-bit hashes: a small set, compacted into a sorted uint64 array."""
 
@@ -106,11 +96,12 @@ def count_archives(path: str | os.PathLike, *, months: list[str] | None = None, 
     """Count the messages of one archive or of every archive of a folder per UTC hour (see the module docstring).
 
     ``months``: the ``YYYY-MM`` months to count (messages dated outside them are skipped as
-    ``outside_months``); default: every month from the first to the last one found (archive folders and
-    message dates).  ``now``: current time in seconds (plausibility bound; default now).  ``sources``:
-    {archive name: facts such as url and sha256} merged into each archive's row.  ``report.extra["archives"]``
-    holds one dict per archive (name, sha256, bytes, entries, messages, dated_by, lag_hours, skipped,
-    recipients, ...).
+    ``outside_months``); default: every month whose ``YYYY/MM/`` folder was read, and every month a message
+    was dated in (months with neither are gaps in the output, not zeros).  ``report.extra["edge_note"]`` says
+    which months the folders read leave incomplete.  ``now``: current time in seconds (plausibility bound;
+    default now).  ``sources``: {archive name: facts such as url and sha256} merged into each archive's row.
+    ``report.extra["archives"]`` holds one dict per archive (name, sha256, bytes, entries, messages,
+    dated_by, lag_hours, skipped, recipients, ...).
     """
     import time
 
@@ -172,20 +163,35 @@ def _entry_problem(entry: sevenzip.Entry) -> str:
 
 
 def _default_months(folders: set[str], report: CountReport) -> list[str]:
-    found = set(folders) | {month_of(hour * 3600) for hour in report.hours}
-    return month_span(min(found), max(found)) if found else []
+    """Months with a folder read, and months some message was dated in (a late-filed message can sit in the
+    next month's folder); a month with neither is left out, a gap rather than zeros."""
+    return sorted(set(folders) | {month_of(hour * 3600) for hour in report.hours})
 
 
 def _edge_note(months: list[str], folders: set[str]) -> str:
+    """What the folders read leave incomplete: months without their folder, months whose next folder is absent."""
     if not months or not folders:
         return ""
-    year, month = int(months[-1][:4]), int(months[-1][5:7])
-    after = f"{year + (month == 12):04d}-{month % 12 + 1:02d}"
-    if after in folders:
-        return ""
-    return (f"{months[-1]}: its last days may be short: a message is filed a median of about 11 hours (up to two "
-            f"weeks) after it arrives, and the folder {after.replace('-', '/')}/ where such late-filed messages "
-            f"sit was not among the archives read")
+    unread = [m for m in months if m not in folders]
+    short = [m for m in months if _next_month(m) not in folders and m in folders]
+    notes = []
+    if unread:
+        notes.append(f"{_some(unread)}: no folder of {'this month' if len(unread) == 1 else 'these months'} was "
+                     f"read; their counts hold only messages filed late, in the next month's folder")
+    if short:
+        notes.append(f"{_some(short)}: the last days may be short: a message is filed a median of about 11 hours "
+                     f"(up to two weeks) after it arrives, and the next month's folder, where such late-filed "
+                     f"messages sit, was not read")
+    return "; ".join(notes)
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + (number == 12):04d}-{number % 12 + 1:02d}"
+
+
+def _some(months: list[str], shown: int = 4) -> str:
+    return ", ".join(months[:shown]) + (f" and {len(months) - shown} more" if len(months) > shown else "")
 
 
 def _archive_row(archive: Path, report: CountReport, sha: str, known: dict, months: list[str]) -> dict:
