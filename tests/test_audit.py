@@ -318,3 +318,21 @@ def test_trap_audit_notebook_writes_the_audit_to_results_json(tmp_path):
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("name") == "stderr"], "warnings in the notebook's output"
     assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) == 5
+
+
+@pytest.mark.slow
+def test_trap_audit_notebook_on_counts_derived_from_the_real_fixtures(tmp_path):
+    import papermill
+
+    from make_sample_counts import make
+
+    path = tmp_path / "fixture_hourly.csv"
+    assert make(path) == 0  # the 102 real messages, packed as yearly archives, counted by spamits data count
+    papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                               parameters={"counts_path": str(path), "results_path": str(tmp_path / "r.json")},
+                               kernel_name="python3", cwd=str(tmp_path), progress_bar=False, log_output=False)
+    res = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert res["data"]["messages"] == 102 and res["data"]["freq"] == "h"
+    assert [(r["rule"], r["messages"]) for r in res["dating"]] == [("received", 101), ("date", 1), ("name", 0)]
+    assert res["lag"]["quantiles"]["p50"] == 11.02 and res["lag"]["quantiles"]["max"] == 328.95
+    assert res["events"] == []  # 1998-2007: no catalog event inside the span
