@@ -182,8 +182,9 @@ def test_findings_with_zero_lag_data_and_no_events_in_span(tmp_path):
     y, manifest = audit.load_counts(write_counts(tmp_path, ["2003-06", "2003-07"], freq="h",
                                                  manifest={**manifest, "folders": ["2003-07"]}))
     text = audit.findings(y, manifest)
-    assert text[1].endswith("1 of these months have no folder in the archives read (2003-06): their zeros mean "
-                            "nothing was read, not that no spam came.")
+    assert text[1].endswith("1 of these months have no folder in the archives read (2003-06): they hold only "
+                            "messages filed late, in the next month's folder, so their low counts mean little was "
+                            "read, not that little spam came.")
     assert any(t.startswith("No message has both a top Received: time and a name epoch") for t in text)
     assert "The manifest lists no trap addresses (Delivered-To:), so changes of the trap cannot be seen." in text
     assert any(t.startswith("No catalog event falls inside the counted span (2003-06-01 to 2003-07-31)") and

@@ -170,3 +170,32 @@ def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_
     shutil.copy(paths.PROJECT_ROOT / "data" / "events.csv", data_root / "events.csv")  # the catalog, for the runs
     runs = {run.name for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
     assert "untroubled-mccolo" in runs
+
+
+@pytest.mark.slow
+def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_root, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    _mccolo_year(site, np.random.default_rng(5))
+    with SiteServer(site) as server:
+        assert _fetch(server, "--from", "2008-09", "--to", "2008-12") == 0
+    dest = data_root / "raw" / "untroubled"
+    assert cli.main(["data", "count", str(dest), "--from", "2008-09", "--to", "2008-12"]) == 0
+    assert cli.main(["data", "count", str(dest), "--from", "2008-09", "--to", "2008-12", "--freq", "hour"]) == 0
+    for name in ("events.csv", "vendor_figures.csv"):  # the catalog and vendor figures the notebooks read
+        shutil.copy(paths.PROJECT_ROOT / "data" / name, data_root / name)
+    capsys.readouterr()
+    out = tmp_path / "reports"
+    assert report.run_all(out_dir=out, only=["untroubled-mccolo", "trap-audit"], jobs=2) == 0
+    fit = json.loads((out / "untroubled-mccolo" / "results.json").read_text(encoding="utf-8"))
+    assert fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled"
+    assert fit["run"]["pre_periods"] == 71 and fit["run"]["post_periods"] == 51  # the event's own window
+    audit = json.loads((out / "trap-audit" / "results.json").read_text(encoding="utf-8"))
+    assert audit["data"]["freq"] == "h" and audit["data"]["messages"] == sum(_mccolo_truth_counts(out))
+    assert (out / "untroubled-mccolo" / "untroubled-mccolo.html").is_file()
+    assert "untroubled-mccolo" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def _mccolo_truth_counts(out) -> list[int]:
+    frame = pd.read_csv(out.parent / "data" / "derived" / "untroubled_daily.csv")
+    return frame["count"].tolist()
