@@ -5,16 +5,18 @@ as ``bar(name, done_bytes, total_bytes)`` (``total_bytes`` None when the server 
 starts and after every block; a download has ended when ``done_bytes >= total_bytes`` (the downloader makes a
 last call with ``done == total`` when the size was unknown).
 
-* On a terminal (``stream.isatty()``): one line redrawn in place, at most every :data:`REDRAW_SECONDS`::
+* On a terminal (``stream.isatty()``): a ``tqdm`` bar (already a dependency) redrawn in place, at most every
+  :data:`REDRAW_SECONDS`, with bytes done and total, rate and time left::
 
-      2008.7z [##########                    ]  33% 412.3/1250.0 MB  2.1 MB/s  6:39 left
+      2008.7z:  33%|███▎      | 412M/1.25G [03:16<06:39, 2.10MB/s]
 
 * Otherwise (CI, a log file): plain lines, never a carriage return: one when the download starts, one each time
   it passes another tenth (:data:`LINE_STEPS`) of its size or :data:`LINE_SECONDS` (30 s) after the previous
   line, whichever comes first, and one when it ends.
 
 Sizes are in decimal units (1 MB = 10^6 bytes); the rate is in MB/s and counts only the bytes of this run (a
-resumed download's earlier bytes are not part of it); time left = bytes left / that rate.
+resumed download's earlier bytes are not part of it); time left = bytes left / that rate.  The plain-line mode is
+written here because tqdm redraws with carriage returns, which a CI log shows as one unreadable line.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TextIO
+
+from tqdm import tqdm
 
 __all__ = ["LINE_SECONDS", "LINE_STEPS", "REDRAW_SECONDS", "ProgressBar", "human_bytes"]
 
@@ -31,7 +35,6 @@ LINE_STEPS = 10
 """Off a terminal, a line each time the download passes another 1/LINE_STEPS (a tenth) of its size..."""
 LINE_SECONDS = 30.0
 """... or this many seconds after the previous line, whichever comes first."""
-BAR_WIDTH = 30
 _UNITS = ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB"))
 
 
@@ -78,8 +81,7 @@ class ProgressBar:
         self._start_done = 0  # bytes already there at the first call (a resumed .part)
         self._last_draw = 0.0  # clock of the last redraw (tty) or line (plain)
         self._step = 0  # plain mode: tenths of the size done at the last line
-        self._open = False  # tty: a line is drawn and not yet ended by a newline
-        self._width = 0  # tty: length of the last line drawn, to blank leftovers
+        self._bar_tqdm: tqdm | None = None  # tty: the open bar of the current download
         self._ended = False
 
     def __call__(self, name: str, done: int, total: int | None) -> None:
@@ -95,8 +97,7 @@ class ProgressBar:
             self._ended = True
             self._emit_end(done, total, now)
         elif self.tty:
-            if now - self._last_draw >= REDRAW_SECONDS:
-                self._draw(self._bar(done, total, now), now)
+            self._advance(done)
         else:
             step = done * LINE_STEPS // total if total else 0
             if step > self._step or now - self._last_draw >= LINE_SECONDS:
@@ -104,18 +105,16 @@ class ProgressBar:
                 self._step = max(self._step, step)
 
     def close(self) -> None:
-        """End a terminal line left open (a download that failed half-way), so the next message starts clean."""
-        if self._open:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._open = False
+        """End a terminal bar left open (a download that failed half-way), so the next message starts clean."""
+        if self._bar_tqdm is not None:
+            self._bar_tqdm.close()
+            self._bar_tqdm = None
 
     # --- internals -----------------------------------------------------------------------------------------------
 
     def _begin(self, name: str, done: int, now: float) -> None:
         self.close()
         self._name, self._started, self._start_done, self._ended = name, now, done, False
-        self._width = 0
 
     def _emit_start(self, done: int, total: int | None, now: float) -> None:
         if total is not None and done >= total:  # nothing left to transfer
@@ -123,7 +122,9 @@ class ProgressBar:
             self._emit_end(done, total, now)
             return
         if self.tty:
-            self._draw(self._bar(done, total, now), now)
+            self._bar_tqdm = tqdm(total=total, initial=done, desc=self._name, file=self.stream, unit="B",
+                                  unit_scale=True, unit_divisor=1000, mininterval=REDRAW_SECONDS, leave=True,
+                                  dynamic_ncols=True)
             return
         size = human_bytes(total) if total is not None else "size unknown"
         if done:
@@ -138,10 +139,13 @@ class ProgressBar:
         summary = (f"{human_bytes(done)} in {_duration(elapsed)}"
                    + (f", {rate / 1e6:.1f} MB/s" if rate is not None else ""))
         if self.tty:
-            self._draw(self._bar(done, total, now), now)
-            self.stream.write("\n")
-            self.stream.flush()
-            self._open = False
+            if self._bar_tqdm is not None:
+                if self._bar_tqdm.total is None:
+                    self._bar_tqdm.total = done
+                self._advance(done)
+                self.close()
+            else:
+                self.stream.write(f"{self._name}: {summary}\n")
         else:
             self._line(f"{self._name}: done, {summary}", now)
 
@@ -159,25 +163,16 @@ class ProgressBar:
         left = (total - done) / rate if total and rate else None
         return amount, speed, _duration(left)
 
-    def _bar(self, done: int, total: int | None, now: float) -> str:
-        amount, speed, left = self._numbers(done, total, now)
-        if not total:
-            return f"{self._name} {amount}  {speed}"
-        share = min(1.0, done / total)
-        filled = int(BAR_WIDTH * share)
-        return (f"{self._name} [{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {int(100 * share):3d}% {amount}  "
-                f"{speed}  {left} left")
-
     def _status(self, done: int, total: int | None, now: float) -> str:
         amount, speed, left = self._numbers(done, total, now)
         if not total:
             return f"{amount}, {speed}"
         return f"{int(100 * min(1.0, done / total)):3d}% {amount}, {speed}, {left} left"
 
-    def _draw(self, line: str, now: float) -> None:
-        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
-        self.stream.flush()
-        self._width, self._open, self._last_draw = len(line), True, now
+    def _advance(self, done: int) -> None:
+        bar = self._bar_tqdm
+        if bar is not None and done > bar.n:
+            bar.update(done - bar.n)
 
     def _line(self, line: str, now: float) -> None:
         self.stream.write(line + "\n")
