@@ -131,3 +131,20 @@ def test_nothing_countable_writes_nothing(tmp_path):
     with pytest.raises(DataValidationError, match=r"no message could be counted .*empty file"):
         count_to_csv(root, tmp_path / "o.csv")
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_output_in_a_folder_that_cannot_be_written_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    root = make_maildir(tmp_path / "trap", [("a", message(ts(2010, 10, 1, 12)))])
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert cli.main(["data", "count", str(root), "-o", str(blocker / "sub" / "o.csv")]) == 1
+    assert f"{blocker} is not a folder" in capsys.readouterr().err
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(tmp_path / "ro") else real_access(p, mode))
+    (tmp_path / "ro").mkdir()
+    assert cli.main(["data", "count", str(root), "-o", str(tmp_path / "ro" / "o.csv")]) == 1
+    assert "cannot write in" in capsys.readouterr().err and not (tmp_path / "ro" / "o.csv").exists()
+    new = tmp_path / "new" / "deeper" / "o.csv"  # a folder that does not exist yet is made
+    assert cli.main(["data", "count", str(root), "-o", str(new)]) == 0 and new.is_file()

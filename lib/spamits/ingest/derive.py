@@ -87,7 +87,12 @@ def count_to_csv(path: str | os.PathLike, out: str | os.PathLike | None = None, 
     if report.messages == 0:
         raise DataValidationError(f"{path}: no message could be counted ({'; '.join(report.summary()[1:]) or 'empty'}"
                                   f"); nothing written.")
-    return (report, *write_derived(report.frame(freq), out, _provenance(path, fmt, freq, report)))
+    try:
+        written = write_derived(report.frame(freq), out, _provenance(path, fmt, freq, report))
+    except OSError as exc:
+        raise DataValidationError(f"-o {out}: could not be written ({exc.strerror or exc}); choose another output "
+                                  f"path. Nothing was left half-written.") from None
+    return (report, *written)
 
 
 def _check_output(out: Path) -> None:
