@@ -2,8 +2,8 @@
 # install the exact versions pinned in requirements.lock (generated from pyproject.toml by `make lock`).
 #
 #   make venv      .venv with the locked dependencies, spamits installed editable, Jupyter kernel "spamits"
-#   make syslibs   make sure libarchive (C library read by libarchive-c, for counting 7z trap archives) is
-#                  present (Debian's libarchive13 via apt-get when root)
+#   make syslibs   make sure libarchive (C library read by libarchive-c, for counting 7z trap archives) and
+#                  7-Zip (tests build archives with it) are present (Debian's libarchive13, 7zip; apt when root)
 #   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root): browser tests,
 #                  static figure images of the reports (kaleido)
 #   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
@@ -60,16 +60,17 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 syslibs:
-	@if "$(PYTHON)" -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("archive") else 1)'; then \
-	  echo "syslibs: libarchive present"; \
+	@if "$(PYTHON)" -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("archive") else 1)' \
+	    && command -v 7zz >/dev/null 2>&1; then \
+	  echo "syslibs: libarchive and 7-Zip present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "syslibs: installing Debian libarchive13 with apt-get"; \
+	  echo "syslibs: installing Debian libarchive13 and 7zip with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -q && (apt-get install -y -q --no-install-recommends libarchive13 || \
-	    apt-get install -y -q --no-install-recommends libarchive13t64); \
+	  apt-get update -q && (apt-get install -y -q --no-install-recommends libarchive13 7zip || \
+	    apt-get install -y -q --no-install-recommends libarchive13t64 7zip); \
 	else \
-	  echo "syslibs: libarchive not found and installing it needs root and apt-get; install it with:" \
-	    "sudo apt-get install libarchive13 (or brew/conda install libarchive); counting .7z archives needs it"; \
+	  echo "syslibs: libarchive or 7-Zip not found and installing them needs root and apt-get; install with:" \
+	    "sudo apt-get install libarchive13 7zip (counting .7z archives needs libarchive; one test needs 7zz)"; \
 	fi
 
 browser:

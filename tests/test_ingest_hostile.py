@@ -231,3 +231,26 @@ def test_memory_stays_bounded_on_a_file_without_newlines(tmp_path):
     finally:
         tracemalloc.stop()
     assert report.messages == 1 and peak < 8 * 1024 * 1024
+
+
+# --- archives written by 7-Zip itself ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["lzma", "lzma2", "ppmd"])
+def test_archives_made_by_7zip_are_read(tmp_path, method):
+    """py7zr writes the other test archives; this one comes from the reference 7-Zip (Debian's 7zip, `7zz`), solid,
+    with the compression methods 7-Zip archives of mail use."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    seven = shutil.which("7zz")
+    if seven is None:
+        pytest.skip("7-Zip (7zz) is not installed: `make syslibs` installs it (Debian package 7zip)")
+    fixtures = Path(__file__).parent / "fixtures" / "untroubled"
+    out = tmp_path / "2003.7z"
+    subprocess.run([seven, "a", "-t7z", f"-m0={method}", "-ms=on", str(out), "2003"], cwd=fixtures, check=True,
+                   capture_output=True)
+    report = count_archives(out)
+    expected = sum(1 for p in (fixtures / "2003").rglob("*") if p.is_file())
+    assert report.messages == expected > 10 and report.dated_by == {"received": expected}

@@ -15,7 +15,8 @@ extracting to disk and parsing the files.  py7zr is kept for writing test archiv
 Debian's ``libarchive13`` when it is missing.
 
 Real archives this was checked on: the untroubled.org layout, one message per entry named ``YYYY/MM/<name>``
-(see ``tests/fixtures/untroubled/README.md``); test archives are rebuilt from those real messages.  A corrupt or
+(see ``tests/fixtures/untroubled/README.md``); test archives are rebuilt from those real messages, by py7zr and
+by the reference 7-Zip (``7zz``, solid LZMA, LZMA2 and PPMd).  A corrupt or
 truncated archive raises :class:`~spamits.errors.DataValidationError` naming the file and the entry reached.
 """
 
