@@ -30,15 +30,14 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise DataValidationError(f"{path}: the file is empty. It needs {CSV_HINT}.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataValidationError(f"{path}: not a readable CSV file ({exc}). It needs {CSV_HINT}.") from exc
+    except OSError as exc:  # e.g. permission denied
+        raise DataValidationError(f"{path}: cannot be read ({exc.strerror or exc}); make the file readable.") from exc
 
 
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 digest of a file's bytes (for provenance in ``attrs`` and reports)."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def row_location(path: str, i: int) -> str:

@@ -18,7 +18,8 @@ import pandas as pd
 from spamits.data._text import DATE_COLUMN, iso_date, row_location
 from spamits.errors import DataGapWarning, DataValidationError, ModelSpecError, warn
 
-__all__ = ["MIXED_RUN", "gap_ranges", "period_position", "regular_index", "warn_gaps", "window"]
+__all__ = ["MIXED_RUN", "as_date", "check_series", "gap_ranges", "period_position", "regular_index", "warn_gaps",
+           "window"]
 
 MIXED_RUN = 3  # consecutive steps at another cadence (e.g. monthly rows in daily data) = mixed frequencies
 _MAX_GAPS_SHOWN = 5
@@ -172,23 +173,37 @@ def warn_gaps(
 
 
 
-def period_position(index: pd.DatetimeIndex, date: pd.Timestamp) -> int:
-    """Position in a regular ``index`` of the period containing ``date`` (or the first one after it)."""
+def period_position(index: pd.DatetimeIndex, date: object) -> int:
+    """Position in a regular ``index`` of the period containing ``date`` (or the first one after it).
+
+    ``index``: a tz-naive ``DatetimeIndex`` with ``freq`` set (daily, weekly or monthly).  ``date``: a date string
+    (``YYYY-MM-DD``), ``Timestamp``, ``datetime``, ``date``, ``datetime64`` or catalog ``Event``, tz-naive.
+    Returns an int in ``0..len(index)``.  Raises :class:`ModelSpecError` naming ``date`` for anything else.
+    """
+    _check_index(index, "index")
+    when = as_date(date, "date")
     freq = "M" if index.freqstr in {"MS", "ME", "M"} else index.freqstr
     ends = index.to_period(freq).end_time
-    return int(np.searchsorted(ends.values, np.datetime64(pd.Timestamp(date)), side="left"))
+    return int(np.searchsorted(ends.values, np.datetime64(when), side="left"))
 
 
 def window(y: pd.Series, date: object, *, pre: int, post: int) -> pd.Series:
     """The part of ``y`` from ``pre`` periods before the period containing ``date`` to ``post`` periods from it.
 
-    The event period is the first of the ``post`` periods (inclusive).  Raises :class:`DataValidationError`
-    when the series does not reach back ``pre`` periods or forward ``post`` periods (the message gives how
-    many it has); missing periods inside the window stay missing.
+    ``y``: a series on a tz-naive regular ``DatetimeIndex`` (as :func:`spamits.data.load` returns); ``date``: as
+    for :func:`period_position`; ``pre``, ``post``: whole numbers of periods, >= 1.  The event period is the
+    first of the ``post`` periods (inclusive); returns ``pre + post`` periods with ``y``'s ``freq`` and ``attrs``.
+    Raises :class:`DataValidationError` when ``y`` is not such a series or does not reach back ``pre`` periods
+    or forward ``post`` periods (the message gives how many it has), :class:`ModelSpecError` for a bad
+    ``date``, ``pre`` or ``post``; missing periods inside the window stay missing.
     """
+    for name, value in (("pre", pre), ("post", post)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ModelSpecError(f"window: {name}={value!r} must be a whole number of periods (an int >= 1).")
     if pre < 1 or post < 1:
         raise ModelSpecError(f"window: pre={pre} and post={post} must both be >= 1 periods")
-    when = pd.Timestamp(date)
+    check_series(y, "y")
+    when = as_date(date, "date")
     index = y.index
     pos = period_position(index, when)
     have_pre, have_post = pos, len(index) - pos
@@ -202,3 +217,51 @@ def window(y: pd.Series, date: object, *, pre: int, post: int) -> pd.Series:
     out.attrs = dict(y.attrs)
     return out
 
+
+_DATE_FORMS = "a date string 'YYYY-MM-DD', a pandas Timestamp, a datetime, a date, a datetime64 or a catalog Event"
+
+
+def as_date(value: object, name: str) -> pd.Timestamp:
+    """``value`` as a tz-naive Timestamp; :class:`ModelSpecError` naming argument ``name`` when it is not a date.
+
+    Accepts a date string, ``Timestamp``, ``datetime``, ``date``, ``datetime64`` or an object with a ``date``
+    Timestamp attribute (a catalog :class:`~spamits.events.Event`).  Numbers are refused (pandas would read
+    ``20081111`` as nanoseconds after 1970), and so are time-zone-aware dates (spamits series are naive UTC).
+    """
+    if isinstance(value, bool | int | float | np.number):
+        raise ModelSpecError(f"{name}={value!r}: a number is not a date (it would be read as nanoseconds after "
+                             f"1970). Give {_DATE_FORMS}, e.g. '2008-11-11'.")
+    attribute = getattr(value, "date", None)
+    if attribute is not None and not callable(attribute):  # an Event (a Timestamp's .date is a method)
+        value = attribute
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecError(f"{name}={value!r}: not a date. Give {_DATE_FORMS}.") from exc
+    if when is pd.NaT:
+        raise ModelSpecError(f"{name}={value!r}: a missing date (NaT). Give {_DATE_FORMS}.")
+    if when.tzinfo is not None:
+        raise ModelSpecError(f"{name}={value!r}: has a time zone, but spamits dates are naive UTC. Pass "
+                             f"{name}.tz_convert(None) (here {when.tz_convert(None)}) or the date as 'YYYY-MM-DD'.")
+    return when
+
+
+def check_series(y: object, name: str, *, regular: bool = True) -> None:
+    """Raise :class:`DataValidationError` naming argument ``name`` unless ``y`` is a Series on a tz-naive
+    ``DatetimeIndex``, with ``freq`` set when ``regular`` (what :func:`spamits.data.load` returns)."""
+    if not isinstance(y, pd.Series):
+        raise DataValidationError(f"{name}: expected a pandas Series of counts (from spamits.data.load), got "
+                                  f"{type(y).__name__}.")
+    _check_index(y.index, name, regular=regular)
+
+
+def _check_index(index: object, name: str, *, regular: bool = True) -> None:
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataValidationError(f"{name}: the index is a {type(index).__name__}, not a DatetimeIndex; load the "
+                                  f"series with spamits.data.load, which puts it on a regular date index.")
+    if index.tz is not None:
+        raise DataValidationError(f"{name}: the dates have a time zone ({index.tz}), but spamits series are naive "
+                                  f"UTC; convert them with {name}.tz_convert(None).")
+    if regular and index.freq is None:
+        raise DataValidationError(f"{name}: the DatetimeIndex has no frequency; load the series with "
+                                  f"spamits.data.load, or set one with {name}.asfreq('D') (or 'W-SUN', 'MS').")

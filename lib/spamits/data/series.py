@@ -27,9 +27,9 @@ from spamits.data._text import (
     read_csv,
     row_location,
 )
-from spamits.data.frequency import gap_ranges, regular_index, warn_gaps
+from spamits.data.frequency import check_series, gap_ranges, regular_index, warn_gaps
 from spamits.data.simulation import SCENARIOS, simulate
-from spamits.errors import DataValidationError
+from spamits.errors import DataValidationError, ModelSpecError
 
 __all__ = ["DERIVED_SOURCES", "describe", "load", "validate"]
 
@@ -52,11 +52,23 @@ def load(source: str | os.PathLike, *, seed: int = 0, value_column: str = "count
     """
     if isinstance(source, str) and source in SCENARIOS:
         return _load_scenario(source, seed)
+    if not isinstance(source, str | os.PathLike):
+        hint = (" To check a series or table already in memory, use spamits.data.validate(frame, path=...)."
+                if isinstance(source, pd.Series | pd.DataFrame) else "")
+        shown = type(source).__name__ if hint else f"{type(source).__name__} {_short(source)}"
+        raise ModelSpecError(
+            f"source: expected a scenario name ({', '.join(sorted(SCENARIOS))}) or the path of a date,count CSV "
+            f"file, got {shown}.{hint}")
     path = _resolve(source)
     series = _validate(read_csv(path), str(path), value_column, stacklevel=5)
     series.attrs.update({"source": str(path), "simulated": False, "sha256": file_sha256(path)})
     logger.info("loaded %s: %d %s rows", path, len(series), series.attrs["freq"])
     return series
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _load_scenario(scenario: str, seed: int) -> pd.Series:
@@ -116,6 +128,11 @@ def validate(frame: pd.DataFrame, *, path: str | os.PathLike, value_column: str 
     frequencies.  Time-zone-aware dates are converted to UTC and made naive.  Missing periods (gaps) are not
     errors: they become NaN, are listed in ``attrs["gaps"]`` and reported by a :class:`DataGapWarning`.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError(
+            f"frame: expected a DataFrame with columns '{DATE_COLUMN}' and {value_column!r} (one row per period), "
+            f"got {type(frame).__name__}; for a Series use series.rename({value_column!r}).rename_axis("
+            f"'{DATE_COLUMN}').reset_index().")
     return _validate(frame, os.fspath(path), value_column, stacklevel=5)
 
 
@@ -224,6 +241,7 @@ def _check_sorted(dates: pd.DatetimeIndex, path: str) -> None:
 
 def describe(y: pd.Series) -> DisplayTable:
     """A (field, value) table saying what a series is: SIMULATED or real, source, span, gaps; shown in full."""
+    check_series(y, "y", regular=False)
     sim = bool(y.attrs.get("simulated", False))
     gaps = int(y.isna().sum())
     rows = [

@@ -43,7 +43,7 @@ def vendor_figures(
     ``quarter``, ``halfyear`` or ``year``) and ``row`` (the 1-based data row in the file), sorted by vendor,
     metric, period and row.  Rows from different vendors or metrics are separate rows; nothing is combined.
     """
-    table = _read_vendor_table(paths.data_file("vendor_figures.csv"))
+    table = _read_vendor_table(paths.data_file("vendor_figures.csv", must_exist=True))
     if vendor is not None:
         _check_choice("vendor", vendor, table["vendor"])
         table = table[table["vendor"] == vendor]
