@@ -8,6 +8,19 @@ from __future__ import annotations
 
 import warnings
 
+__all__ = [
+    "DataFileNotFoundError",
+    "DataGapWarning",
+    "DataValidationError",
+    "ModelFitWarning",
+    "ModelSpecError",
+    "ReportError",
+    "SpamitsError",
+    "SpamitsWarning",
+    "UnknownEventError",
+    "warn",
+]
+
 
 class SpamitsError(Exception):
     """Base class of every error raised by spamits."""
@@ -15,6 +28,10 @@ class SpamitsError(Exception):
 
 class DataValidationError(SpamitsError, ValueError):
     """A data file or series is malformed; the message names the file, row and problem."""
+
+
+class DataFileNotFoundError(DataValidationError, FileNotFoundError):
+    """A data file (the event catalog, vendor figures...) is missing; the message names it and what to do."""
 
 
 class UnknownEventError(SpamitsError, KeyError):

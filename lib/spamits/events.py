@@ -24,7 +24,7 @@ import pandas as pd
 
 from spamits import paths
 from spamits._display import DisplayTable
-from spamits.errors import DataValidationError, UnknownEventError
+from spamits.errors import DataFileNotFoundError, DataValidationError, UnknownEventError
 
 __all__ = ["MECHANISMS", "KINDS", "REQUIRED_COLUMNS", "Event", "load", "get"]
 
@@ -120,7 +120,9 @@ def _read_cached(path: Path, mtime_ns: int) -> pd.DataFrame:
 
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
-        raise FileNotFoundError(
+        if path == paths.data_file("events.csv"):
+            raise DataFileNotFoundError(f"event catalog: {paths.missing_file_message(path)}")
+        raise DataFileNotFoundError(
             f"event catalog not found: {path}. Pass path= or set SPAMITS_DATA_DIR to the folder holding "
             "events.csv."
         )
@@ -128,6 +130,8 @@ def _read(path: Path) -> pd.DataFrame:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataValidationError(f"{path}: not a readable UTF-8 CSV file ({exc}).") from exc
+    except OSError as exc:  # e.g. permission denied
+        raise DataValidationError(f"{path}: cannot be read ({exc.strerror or exc}); make the file readable.") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_columns(raw, path)
     if raw.empty:

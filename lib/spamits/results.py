@@ -16,6 +16,8 @@ from spamits._atomic import write_atomic
 from spamits.its import ITSResult
 from spamits.its._summary import clean
 
+__all__ = ["build", "clean", "headline", "write_json"]
+
 
 def headline(result: ITSResult, event_label: str, horizon: int = 30) -> dict:
     """Immediate change, relative effect over the first ``horizon`` periods, and half-life, with intervals.

@@ -7,7 +7,7 @@
 * :func:`findings` states the audit in plain computed sentences; :func:`to_dict` gives it all for ``results.json``.
 
 Counts are messages per UTC period (messages per day or per hour); lags are hours (entry name's epoch minus the
-trap's top ``Received:`` time).  No plotting here (see :mod:`spamits.audit_plots`).  Modules:
+trap's top ``Received:`` time).  No plotting here (see :mod:`spamits.plots.trap`).  Modules:
 :mod:`~spamits.audit.counts` (loading), :mod:`~spamits.audit.tables`, :mod:`~spamits.audit.findings`.
 """
 

@@ -1,0 +1,111 @@
+"""Shared look of every spamits figure: layout, colours, captions, SIMULATED labels and the notebook renderer.
+
+Every figure has units on its axes, the data source in a caption, and says SIMULATED in its title and legend
+when the data are simulated.  Plotted numbers are rounded and written as plain lists (:func:`rounded`), so a
+figure's JSON is identical from run to run (nbval compares it exactly).
+
+Importing this module registers the renderer ``spamits_html`` (the classic notebook HTML output with plotly.js
+embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN) and sets the default renderer
+from the environment variable ``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab
+shows; the report build uses ``"plotly_mimetype+spamits_html"`` so the HTML pages work offline).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import NotebookRenderer
+
+__all__ = ["COLORS", "LAYOUT", "RENDERER_ENV", "SIMULATED", "DeterministicNotebookRenderer", "band_trace",
+           "caption_source", "event_line", "finish", "is_simulated", "iso_dates", "rounded", "sim_label",
+           "sim_title"]
+
+SIMULATED = "SIMULATED"
+COLORS = {"observed": "#1f4e79", "fitted": "#7f7f7f", "counterfactual": "#c0392b", "band": "rgba(192,57,43,0.18)",
+          "event": "#2c3e50", "bar": "#1f4e79", "bound": "#c0392b"}
+LAYOUT = {"template": "plotly_white", "height": 460, "margin": {"l": 70, "r": 30, "t": 70, "b": 110},
+          "font": {"family": "Arial, sans-serif", "size": 13},
+          "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}}
+RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
+
+
+class DeterministicNotebookRenderer(NotebookRenderer):
+    """Notebook HTML renderer with reproducible div ids (``spamits-fig-1``, ...) and no CDN MathJax."""
+
+    def __init__(self) -> None:
+        super().__init__(connected=False, include_plotlyjs=False)
+        self._ids = itertools.count(1)
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        html = pio.to_html(fig_dict, config=self.config, include_plotlyjs=False, include_mathjax=False,
+                           full_html=False, default_width="100%", default_height=LAYOUT["height"],
+                           validate=False, div_id=f"spamits-fig-{next(self._ids)}")
+        return {"text/html": html}
+
+
+pio.renderers["spamits_html"] = DeterministicNotebookRenderer()
+pio.renderers.default = os.environ.get(RENDERER_ENV, "plotly_mimetype")
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def is_simulated(obj: object) -> bool:
+    return bool(getattr(obj, "attrs", {}).get("simulated", False))
+
+
+def sim_label(name: str, simulated: bool) -> str:
+    return f"{name} ({SIMULATED})" if simulated else name
+
+
+def sim_title(title: str, simulated: bool) -> str:
+    return f"{SIMULATED}: {title}" if simulated and SIMULATED not in title else title
+
+
+def iso_dates(index: pd.DatetimeIndex) -> list[str]:
+    return [d.date().isoformat() for d in index]
+
+
+def rounded(values: object, digits: int = 2) -> list[float | None]:
+    arr = np.asarray(values, dtype=float)
+    return [None if not np.isfinite(v) else round(float(v), digits) for v in arr]
+
+
+def finish(fig: go.Figure, *, title: str, y_title: str, x_title: str, source: str) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, **LAYOUT)
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title)
+    fig.add_annotation(text=f"Source: {source}", xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
+                       xanchor="left", align="left", font={"size": 11, "color": "#555"})
+    return fig
+
+
+def caption_source(obj: object, source: str | None) -> str:
+    if source:
+        return source
+    attrs = getattr(obj, "attrs", {})
+    text = attrs.get("source", "not recorded")
+    return text if len(text) <= 140 else text[:137] + "..."
+
+
+def band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.Scatter:
+    """The counterfactual's predictive band as one filled trace (high edge forward, low edge back)."""
+    return go.Scatter(x=x + x[::-1], y=rounded(frame["counterfactual_high"]) +
+                      rounded(frame["counterfactual_low"])[::-1], fill="toself", fillcolor=COLORS["band"],
+                      line={"width": 0}, hoverinfo="skip", name=sim_label(f"counterfactual {level}% band", sim))
+
+
+def event_line(fig: go.Figure, date: object, label: str) -> None:
+    if date is None:
+        return
+    x = pd.Timestamp(date).date().isoformat()
+    fig.add_shape(type="line", x0=x, x1=x, xref="x", yref="paper", y0=0, y1=1,
+                  line={"color": COLORS["event"], "dash": "dash", "width": 1})
+    fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=label, showarrow=False, yanchor="bottom",
+                       font={"size": 11})
+
