@@ -1,9 +1,8 @@
-"""What the robustness scans share: keyword checks, the prepared series and the batched effect fits."""
+"""What the robustness scans share: keyword checks, event dates, the model of the scans and table cells."""
 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,11 +10,6 @@ from scipy import stats
 
 from spamits import its as its_pkg
 from spamits.errors import ModelSpecError
-from spamits.its import _covariance as cov_mod
-from spamits.its import _design as design
-from spamits.its import _estimate as est
-from spamits.its import _inputs as inputs
-from spamits.its import batch as bf
 
 SIMULATED = "SIMULATED"
 EFFECT_COLUMNS = ["estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low", "ratio_high"]
@@ -32,7 +26,8 @@ def batched_kwargs(kwargs: dict) -> dict:
     The real event's fit in a placebo scan uses the same keywords, so it is measured like the placebo dates.
     """
     errors = kwargs.get("errors", its_pkg.DEFAULT_ERRORS)
-    return {**kwargs, "errors": "ar1-sandwich" if errors == "ar1" else errors}
+    batched = its_pkg.ERROR_MODELS[errors].batched if errors in its_pkg.ERROR_MODELS else errors
+    return {**kwargs, "errors": batched}
 
 
 # --- shared helpers -----------------------------------------------------------------------------------------
@@ -46,18 +41,16 @@ def _check_kwargs(fn: str, kwargs: dict, allowed: tuple | set = _FIT_KEYWORDS) -
     effect = kwargs.get("effect", "step")
     if not isinstance(effect, str):
         raise ModelSpecError(f"{fn}: effect={effect!r}: give one effect shape (a string) for the one event")
-    if effect not in design.EFFECTS:
-        raise ModelSpecError(f"effect={effect!r}: must be one of {', '.join(map(repr, design.EFFECTS))}")
+    if effect not in its_pkg.EFFECTS:
+        raise ModelSpecError(f"effect={effect!r}: must be one of {', '.join(map(repr, its_pkg.EFFECTS))}")
 
 
 def _event_date(event: object, fn: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(date, earliest plausible date) of an Event, a catalog id or a date."""
+    """(date, earliest plausible date) of one event in any form ``its.fit`` takes (``its.as_event``)."""
     if isinstance(event, list | tuple):
         raise ModelSpecError(f"{fn}: event={event!r}: give one event (an Event, catalog id or date), not a list")
-    if hasattr(event, "date"):
-        return pd.Timestamp(event.date), pd.Timestamp(getattr(event, "date_lo", event.date))
-    date = design.parse_date(event, f"{fn}: event")
-    return date, date
+    ref = its_pkg.as_event(event, f"{fn}: event")
+    return ref.date, ref.earliest
 
 
 def _label(table: pd.DataFrame, simulated: bool) -> pd.DataFrame:
@@ -80,80 +73,11 @@ def _primary_term(effect: str) -> str:
     return "slope" if effect == "slope" else "level"
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """A series made ready for batched refits: baseline of the kept rows, observed values, offset."""
-
-    y: pd.Series
-    B: np.ndarray  # (m, p0) baseline of the observed rows
-    yv: np.ndarray  # (m,)
-    off: np.ndarray  # (m,)
-    obs: np.ndarray  # (n,) bool
-    pos: np.ndarray  # (m,) positions of the observed rows
-    kind: str
-
-
-def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> _Prepared:
-    """``y[:stop]`` with its baseline, offset and controls, checked as ``its.fit`` checks them."""
-    y = y.iloc[:stop].copy() if stop is not None else y
-    y.index.freq = y.index.freq or pd.infer_freq(y.index)
-    kind = design.freq_kind(y.index)
-    base = design.baseline(y.index, kwargs.get("seasonality"), kind)
-    offset = kwargs.get("offset")
-    if isinstance(offset, np.ndarray) and stop is not None:
-        offset = offset[:stop]
-    off = inputs.log_offset(offset, y.index, "offset")
-    base, off, _ = inputs.add_control(base, off, kwargs.get("control"), kwargs.get("control_mode", "covariate"),
-                                      y.index)
-    family = kwargs.get("family", "negbin")
-    y, _ = inputs.shares(y, family)
-    obs = ~np.isnan(y.to_numpy())
-    yv = y.to_numpy()[obs]
-    est.check_family(family, yv)
-    return _Prepared(y, base.to_numpy()[obs], yv, off[obs], obs, np.flatnonzero(obs), kind)
-
-
-def _event_stack(n: int, starts: np.ndarray, effect: str, delta: float | None, obs: np.ndarray) -> np.ndarray:
-    """Event columns (D, m, k) for an event starting at each position in ``starts`` (``design.event_columns``)."""
-    k = np.arange(n, dtype=float)[None, :] - starts[:, None]
-    after = k >= 0
-    cols = []
-    if effect in {"step", "step+slope"}:
-        cols.append(after.astype(float))
-    if effect in {"slope", "step+slope"}:
-        cols.append(np.where(after, k, 0.0))
-    if effect == "decay":
-        cols.append(np.where(after, delta ** np.clip(k, 0, None), 0.0))
-    return np.stack(cols, axis=2)[:, obs]
-
-
-def _batch_effects(prep: _Prepared, starts: np.ndarray, kwargs: dict, delta: float | None = None,
-                   model_based: bool = False) -> tuple[bf.BatchFit, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Batched fits at ``starts``: the fit, the primary term's estimate and standard error, and (with
-    ``model_based``) its model-based (iid) standard error."""
-    family = kwargs.get("family", "negbin")
-    effect = kwargs.get("effect", "step")
-    errors = batched_kwargs(kwargs)["errors"]
-    if family not in est.FAMILIES:
-        raise ModelSpecError(f"family={family!r}: must be one of {', '.join(repr(f) for f in est.FAMILIES)}")
-    if errors not in BATCH_ERRORS:
-        raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, its_pkg.ERRORS))}")
-    E = _event_stack(len(prep.obs), starts, effect, delta, prep.obs)
-    fit = bf.fit_batch(family, prep.B, E, prep.yv, prep.off)
-    p0 = prep.B.shape[1]
-    if effect == "decay":  # the linearised decay-rate column, as its.fit adds it (coefficient 0)
-        k = np.clip(np.arange(len(prep.obs))[None, :] - starts[:, None], 0, None)[:, prep.obs]
-        deriv = np.where(E[:, :, 0] > 0, fit.beta[:, [p0]] * k * delta**k * (1 - delta), 0.0)
-        E = np.concatenate([E, deriv[:, :, None]], axis=2)
-
-    def std_err(errors: str) -> np.ndarray:  # of the first event column: level, or slope for effect="slope"
-        kind = cov_mod.kind_of(errors)
-        return np.sqrt(np.clip(bf.covariance(kind, prep.B, E, fit, prep.pos, keep=[p0])[:, 0, 0], 0, None))
-
-    se = std_err(errors)
-    if not model_based:
-        return fit, fit.beta[:, p0], se, None
-    return fit, fit.beta[:, p0], se, se if errors == "iid" else std_err("iid")
+def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> its_pkg.ITSModel:
+    """The model of ``y[:stop]`` (no event) with the fit keywords ``kwargs``, checked as ``its.fit`` checks
+    them: what the batched scans fit (``ITSModel.fit_batch``)."""
+    model = its_pkg.ITSModel(y, None, **kwargs)
+    return model if stop is None else model.restricted(stop)
 
 
 def default_min_periods(kind: str, seasonality: object, n_base: int) -> int:
@@ -163,6 +87,6 @@ def default_min_periods(kind: str, seasonality: object, n_base: int) -> int:
     number of baseline terms: two seasonal cycles beyond the baseline's parameters, and never fewer than the
     three cycles below which ``its.fit`` warns that the baseline is weak.
     """
-    period = design.NATURAL_PERIOD[kind]
+    period = its_pkg.NATURAL_PERIOD[kind]
     return max(2 * period + n_base, 3 * period)
 

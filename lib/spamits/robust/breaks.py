@@ -7,21 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
+from spamits import its as its_pkg
 from spamits.errors import ModelSpecError
-from spamits.its import _estimate as est
-from spamits.its import _inputs as inputs
-from spamits.its import batch as bf
 from spamits.robust._common import (
     _BATCH_KEYWORDS,
     SIMULATED,
-    _batch_effects,
     _check_kwargs,
     _effect_cells,
     _label,
     _prepare,
-    _Prepared,
     batched_kwargs,
     default_min_periods,
 )
@@ -88,20 +84,20 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     if kwargs["effect"] == "decay" and not (isinstance(decay_rate, float | int) and 0 < decay_rate < 1):
         raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), got "
                              f"{decay_rate!r}; e.g. the rate fitted at the catalog date")
-    y = inputs.check_y(y)
     prep = _prepare(y, None, kwargs)
+    y = prep.y
     starts = _scan_starts(prep, start, end, trim, kwargs)
     delta = float(decay_rate) if kwargs["effect"] == "decay" else None
-    fit, beta, se, se_iid = _batch_effects(prep, starts, kwargs, delta, model_based=True)
-    family = kwargs.get("family", "negbin")
-    null = bf.fit_batch(family, prep.B, np.zeros((1, len(prep.yv), 0)), prep.yv, prep.off)
-    lr = _lr(family, fit, null, prep.yv)
+    batch = prep.fit_batch(starts, delta=delta, model_based=True)
+    beta, se, se_iid = batch.estimate, batch.std_err, batch.std_err_model_based
+    family = prep.family
+    lr = prep.likelihood_ratio(batch.fit, prep.fit_null())
     alpha = float(kwargs.get("alpha", 0.05))
     wald = (beta / se) ** 2
     best = int(np.argmax(lr))
     inflation = float(max((se[best] / se_iid[best]) ** 2, 1.0)) if se_iid[best] > 0 else 1.0
     in_set = lr >= lr[best] - stats.chi2.ppf(1 - alpha, 1) * inflation
-    dates = prep.y.index[starts]
+    dates = prep.index[starts]
     cells = _effect_cells(beta, se, alpha)
     table = pd.DataFrame({"date": dates, "estimate": beta, "ci_low": cells["ci_low"],
                           "ci_high": cells["ci_high"], "statistic": lr, "wald": wald,
@@ -114,20 +110,20 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
                        inflation, _label(table, sim), spec, sim, str(y.attrs.get("source", "")))
 
 
-def _trim(prep: _Prepared, trim: int | None, kwargs: dict) -> int:
+def _trim(prep: its_pkg.ITSModel, trim: int | None, kwargs: dict) -> int:
     if trim is None:
-        return default_min_periods(prep.kind, kwargs.get("seasonality"), prep.B.shape[1])
-    if not isinstance(trim, int | np.integer) or isinstance(trim, bool) or trim < prep.B.shape[1] + 3:
-        raise ModelSpecError(f"break_scan: trim={trim!r} must be an int >= {prep.B.shape[1] + 3} (periods kept on "
+        return default_min_periods(prep.frequency, kwargs.get("seasonality"), prep.n_baseline)
+    if not isinstance(trim, int | np.integer) or isinstance(trim, bool) or trim < prep.n_baseline + 3:
+        raise ModelSpecError(f"break_scan: trim={trim!r} must be an int >= {prep.n_baseline + 3} (periods kept on "
                              "each side of a candidate date)")
     return int(trim)
 
 
-def _scan_starts(prep: _Prepared, start: object, end: object, trim: int | None, kwargs: dict) -> np.ndarray:
+def _scan_starts(prep: its_pkg.ITSModel, start: object, end: object, trim: int | None, kwargs: dict) -> np.ndarray:
     t = _trim(prep, trim, kwargs)
-    index = prep.y.index
-    before = np.cumsum(np.concatenate([[0], prep.obs.astype(int)]))[:-1]
-    ok = (before >= t) & (prep.obs.sum() - before >= t)
+    index = prep.index
+    before = np.cumsum(np.concatenate([[0], prep.observed.astype(int)]))[:-1]
+    ok = (before >= t) & (prep.observed.sum() - before >= t)
     for name, value, side in (("start", start, 1), ("end", end, -1)):
         if value is None:
             continue
@@ -141,25 +137,6 @@ def _scan_starts(prep: _Prepared, start: object, end: object, trim: int | None, 
         raise ModelSpecError(f"break_scan: no candidate dates between start={start!r} and end={end!r} with trim={t} "
                              f"periods on each side ({index[0].date()} to {index[-1].date()})")
     return starts
-
-
-def _loglik(family: str, fit: bf.BatchFit, yv: np.ndarray) -> np.ndarray:
-    mu = np.exp(fit.eta)
-    if family == "negbin":
-        a = np.maximum(fit.nb_alpha, 1e-12)[:, None]
-        inv = 1 / a
-        return np.sum(special.gammaln(yv + inv) - special.gammaln(inv) - special.gammaln(yv + 1)
-                      + inv * np.log(inv / (inv + mu)) + yv * np.log(mu / (inv + mu)), axis=1)
-    return np.sum(yv * np.log(mu) - mu - special.gammaln(yv + 1), axis=1)
-
-
-def _lr(family: str, fit: bf.BatchFit, null: bf.BatchFit, yv: np.ndarray) -> np.ndarray:
-    if family in est.GAUSSIAN:
-        m = len(yv)
-        rss, rss0 = np.sum(fit.pearson**2, axis=1), np.sum(null.pearson**2)
-        return m * np.log(rss0 / rss)
-    lr = 2 * (_loglik(family, fit, yv) - _loglik(family, null, yv)[0])
-    return lr / fit.scale if family == "quasipoisson" else lr
 
 
 def describe_break(result: BreakResult, catalog_date: object = None) -> str:

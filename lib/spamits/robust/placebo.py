@@ -10,18 +10,14 @@ import pandas as pd
 
 from spamits import its as its_pkg
 from spamits.errors import ModelSpecError
-from spamits.its import _design as design
-from spamits.its import _inputs as inputs
 from spamits.robust._common import (
     _BATCH_KEYWORDS,
     SIMULATED,
-    _batch_effects,
     _check_kwargs,
     _effect_cells,
     _event_date,
     _label,
     _prepare,
-    _Prepared,
     _primary_term,
     batched_kwargs,
     default_min_periods,
@@ -103,18 +99,20 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
     fit_kwargs = batched_kwargs(fit_kwargs)
     real = its_pkg.fit(y, event, **fit_kwargs)
     date, earliest = _event_date(event, "placebo_in_time")
-    y = inputs.check_y(y)
-    cut = design.event_position(y.index, min(earliest, date)) - int(gap)
-    prep = _prepare(y, max(cut, 0), fit_kwargs)
+    model = _prepare(y, None, fit_kwargs)
+    y = model.y
+    cut = model.position(min(earliest, date)) - int(gap)
+    prep = model.restricted(max(cut, 0))
     effect = str(fit_kwargs.get("effect", "step"))
     starts = _placebo_starts(prep, min_pre, min_post, fit_kwargs, cut)
     term = _primary_term(effect)
     label = real.events[0]
     eff = real.effects.set_index(["event", "term"])
     delta = float(eff.loc[(label, "decay_rate"), "estimate"]) if effect == "decay" else None
-    _, beta, se, _ = _batch_effects(prep, starts, fit_kwargs, delta)
+    batch = prep.fit_batch(starts, delta=delta)
+    beta, se = batch.estimate, batch.std_err
     alpha = float(fit_kwargs.get("alpha", 0.05))
-    dates = prep.y.index[starts]
+    dates = prep.index[starts]
     table = pd.DataFrame({"date": dates, "term": term, **_effect_cells(beta, se, alpha)})
     observed = float(eff.loc[(label, term), "estimate"])
     p_value = float((1 + np.sum(np.abs(beta) >= abs(observed))) / (1 + len(beta)))
@@ -122,14 +120,14 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
             "seasonality": fit_kwargs.get("seasonality"), "alpha": alpha, "decay_rate": delta,
             "min_pre": int(_mins(prep, min_pre, min_post, fit_kwargs)[0]),
             "min_post": int(_mins(prep, min_pre, min_post, fit_kwargs)[1]), "gap": int(gap),
-            "data_end": prep.y.index[-1].date().isoformat()}
+            "data_end": prep.index[-1].date().isoformat()}
     sim = bool(y.attrs.get("simulated", False))
     return PlaceboResult(_label(table, sim), observed, p_value, pd.DatetimeIndex(dates), label, date, term, spec,
                          real, sim, real.unit, str(y.attrs.get("source", "")))
 
 
-def _mins(prep: _Prepared, min_pre: int | None, min_post: int | None, kwargs: dict) -> tuple[int, int]:
-    default = default_min_periods(prep.kind, kwargs.get("seasonality"), prep.B.shape[1])
+def _mins(prep: its_pkg.ITSModel, min_pre: int | None, min_post: int | None, kwargs: dict) -> tuple[int, int]:
+    default = default_min_periods(prep.frequency, kwargs.get("seasonality"), prep.n_baseline)
     out = []
     for name, value in (("min_pre", min_pre), ("min_post", min_post)):
         if value is None:
@@ -137,22 +135,23 @@ def _mins(prep: _Prepared, min_pre: int | None, min_post: int | None, kwargs: di
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
             raise ModelSpecError(f"{name}={value!r}: must be an int >= 1 (periods)")
         out.append(int(value))
-    need = prep.B.shape[1] + 3
+    need = prep.n_baseline + 3
     if out[0] < need:
-        raise ModelSpecError(f"min_pre={out[0]}: the model has {prep.B.shape[1]} baseline terms; need at least "
+        raise ModelSpecError(f"min_pre={out[0]}: the model has {prep.n_baseline} baseline terms; need at least "
                              f"{need} periods before each placebo date")
     return out[0], out[1]
 
 
-def _placebo_starts(prep: _Prepared, min_pre: int | None, min_post: int | None, kwargs: dict,
+def _placebo_starts(prep: its_pkg.ITSModel, min_pre: int | None, min_post: int | None, kwargs: dict,
                     cut: int) -> np.ndarray:
     lo, hi = _mins(prep, min_pre, min_post, kwargs)
-    before = np.cumsum(np.concatenate([[0], prep.obs.astype(int)]))[:-1]  # observed periods before each position
-    after = prep.obs.sum() - before
+    before = np.cumsum(np.concatenate([[0], prep.observed.astype(int)]))[:-1]  # observed periods before each position
+    after = prep.observed.sum() - before
     starts = np.flatnonzero((before >= lo) & (after >= hi))
     if starts.size == 0:
-        raise ModelSpecError(f"placebo_in_time: no admissible placebo date: the pre-period has {int(prep.obs.sum())} "
-                             f"observed periods before {prep.y.index[-1].date() if cut > 0 else 'the event'}, "
+        raise ModelSpecError(f"placebo_in_time: no admissible placebo date: the pre-period has "
+                             f"{int(prep.observed.sum())} "
+                             f"observed periods before {prep.index[-1].date() if cut > 0 else 'the event'}, "
                              f"need min_pre={lo} + min_post={hi}; use a longer series or smaller min_pre/min_post")
     return starts
 

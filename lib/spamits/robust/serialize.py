@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from spamits.its._summary import clean
+from spamits.its import clean
 from spamits.robust.breaks import BreakResult
 from spamits.robust.placebo import PlaceboResult
 
