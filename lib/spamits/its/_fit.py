@@ -97,6 +97,7 @@ def estimate(model: ITSModel) -> ITSResult:
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, estimate.scale, estimate.beta,
                       whitener)
     control_table = _control_check(y, model.control_logs, obs, specs, notes)
+    notes = notes + _stop_notes(y, specs)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=model.alpha, n_draws=model.n_draws,
@@ -105,6 +106,15 @@ def estimate(model: ITSModel) -> ITSResult:
         control_check=control_table,
     )
     return ITSResult(payload)
+
+
+def _stop_notes(y: pd.Series, specs: list[design.EventSpec]) -> list[str]:
+    """A note for each event after which every observed value is 0 (a complete stop): its level estimate runs
+    to minus infinity, so the level interval means nothing; the relative effect (-100%) is what the data say."""
+    values = y.to_numpy()
+    return [f"{s.label}: every observed value from {s.date.date()} on is 0 (a complete stop): the level estimate "
+            "is unbounded below and its interval is not informative; read the effect as a -100% change"
+            for s in specs if not np.nansum(values[s.position:]) > 0]
 
 
 def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
