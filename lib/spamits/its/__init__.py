@@ -1,14 +1,23 @@
 """Interrupted time-series models of spam volume: ``fit`` returns an :class:`ITSResult`.
 
-See :func:`fit` for the model; ``ERRORS`` lists the error models, ``FAMILIES`` the likelihoods and ``EFFECTS``
-the effect shapes.  This package never imports plotly, papermill or nbconvert and does no file I/O.
+See :func:`fit` for the model and :class:`ITSModel` for the checked model object behind it (its ``fit`` and the
+batched fits of the robustness scans); ``ERRORS`` lists the error models, ``FAMILIES`` the likelihoods and
+``EFFECTS`` the effect shapes (``ERROR_MODELS`` and ``FAMILY_MODELS``: their registries).  This package never
+imports plotly, papermill or nbconvert and does no file I/O.
 """
 
 from spamits.its._compare import compare, fit_specs, verdict
-from spamits.its._covariance import ERRORS
-from spamits.its._design import EFFECTS
-from spamits.its._estimate import FAMILIES
-from spamits.its._fit import DEFAULT_ERRORS, fit
+from spamits.its._design import EFFECTS, NATURAL_PERIOD
+from spamits.its._events import EventRef, as_event
+from spamits.its._fit import fit
 from spamits.its._result import ITSResult
+from spamits.its._summary import clean
+from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
+from spamits.its.families import FAMILY_MODELS
+from spamits.its.model import ITSModel
 
-__all__ = ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "FAMILIES", "ITSResult", "compare", "fit", "fit_specs", "verdict"]
+ERRORS = {name: str(model) for name, model in ERROR_MODELS.items()}
+FAMILIES = tuple(FAMILY_MODELS)
+
+__all__ = ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "EventRef",
+           "ITSModel", "ITSResult", "NATURAL_PERIOD", "as_event", "clean", "compare", "fit", "fit_specs", "verdict"]

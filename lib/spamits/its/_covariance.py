@@ -23,7 +23,7 @@ The residual process parameters (``ResidualProcess``) are also used to draw pred
 counterfactual, so intervals carry both parameter uncertainty and the serially correlated noise.
 
 Everything here works on a stack of D fits that share their observed rows (``covariance_stack``): ``its.fit``
-calls it with D = 1 and ``spamits.robust`` (through ``spamits._batchfit``) with one fit per candidate date, so
+calls it with D = 1 and ``spamits.robust`` (through ``spamits.its.batch``) with one fit per candidate date, so
 both run the same code.  For the AR bias correction the stack may share leading design columns (the
 baseline): those are projected off once, and each fit's own columns by a rank-k update (Frisch-Waugh).
 """

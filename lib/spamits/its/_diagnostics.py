@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spamits.errors import ModelSpecError
 from spamits.its._design import NATURAL_PERIOD
 from spamits.its._estimate import GAUSSIAN, transform
 
@@ -28,6 +29,10 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
 
     resid = pearson_residuals(result, payload)
     period = NATURAL_PERIOD[payload.kind]
+    if lags is not None and (isinstance(lags, bool) or not isinstance(lags, int | np.integer)
+                             or not 1 <= lags < len(resid) // 2):
+        raise ModelSpecError(f"diagnostics: lags={lags!r} must be an int from 1 to {len(resid) // 2 - 1} (half the "
+                             "observed periods), or None for the default")
     nlags = lags or min(2 * period, len(resid) // 4)
     table = pd.DataFrame({"lag": np.arange(1, nlags + 1),
                           "acf": acf(resid.to_numpy(), nlags=nlags, fft=True)[1:],

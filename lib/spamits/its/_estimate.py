@@ -26,6 +26,7 @@ from spamits.errors import ModelSpecError
 
 FAMILIES = ("gaussian-log", "gaussian-logit", "poisson", "quasipoisson", "negbin")
 GAUSSIAN = ("gaussian-log", "gaussian-logit")
+MU_FLOOR = float(np.exp(-30.0))  # the smallest mean of a count fit (linear predictor clipped at -30)
 TOL = 1e-10  # convergence of the count-family refits: Newton decrement at most TOL·(rows + 0.1)
 _posv = lapack.get_lapack_funcs("posv", dtype=np.float64)  # Cholesky solve without scipy's input checks
 
@@ -114,8 +115,13 @@ def deviance(y: np.ndarray, mu: np.ndarray, nb_alpha: float) -> np.ndarray:
 
 
 def nb_alpha_moment(y: np.ndarray, mu: np.ndarray, p: int) -> float:
-    """NB2 dispersion α solving the Pearson moment equation; 0 when the data are not over-dispersed."""
+    """NB2 dispersion α solving the Pearson moment equation; 0 when the data are not over-dispersed.
+
+    ``mu`` is floored at exp(-30), the bound the fits clip the linear predictor to, so a run of zeros (a
+    complete takedown, whose fitted mean underflows) cannot turn the equation into 0/0.
+    """
     df = max(len(y) - p, 1)
+    mu = np.maximum(mu, MU_FLOOR)
 
     def excess(a: float) -> float:
         return float(np.sum((y - mu) ** 2 / (mu * (1 + a * mu))) - df)
@@ -176,6 +182,7 @@ def estimate_at(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_a
         rss = float(resid @ resid)
         loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
         return Estimate(beta, eta, rss / max(n - p, 1), 0.0, float(loglik))
+    eta = np.clip(eta, -30.0, 30.0)  # as the fits clip it: a complete takedown's mean underflows otherwise
     mu = np.exp(eta)
     scale = float(np.sum((y - mu) ** 2 / mu) / max(n - p, 1)) if family == "quasipoisson" else 1.0
     a = nb_alpha if family == "negbin" else 0.0

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spamits.errors import ModelFitWarning, ModelSpecError, warn
+from spamits.errors import ModelFitWarning, warn
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
-from spamits.its import _inputs as inputs
 from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult, Payload
+from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
+from spamits.its.families import FAMILY_MODELS
+from spamits.its.model import ITSModel
 
-DEFAULT_ERRORS = "ar1"
 GLS_ROUNDS = 10  # errors="ar1": at most this many rounds of decay rates and GLS fit
 
 
@@ -41,7 +42,8 @@ def fit(
     ----------
     y : Series of counts (or positive rates) on a regular DatetimeIndex with ``freq`` set (daily, weekly or
         monthly).  Missing periods (NaN) are left out of the estimation, never filled.
-    events : a date (str or Timestamp), an ``Event`` (``spamits.events.get``) or a list of them.  The period
+    events : a date (str, ``Timestamp``, ``datetime``, ``date`` or ``datetime64``, without a time zone), a
+        catalog id, an ``Event`` (``spamits.events.get``) or a list of them, each event once.  The period
         containing an event's date is the first post-event period (the event date is inclusive).
     family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"`` (all log link), or
         ``"gaussian-logit"`` for shares in (0, 1) or percentages (effects as odds ratios and percentage points).
@@ -60,32 +62,31 @@ def fit(
     control : unaffected series (Series or DataFrame, > 0) entering as log covariates (``control_mode=
         "covariate"``) or, for one series, as an offset (``control_mode="offset"``).
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
-    n_draws, seed : size and seed of the parametric simulation behind the counterfactual intervals.
-    """
-    y = inputs.check_y(y)
-    inputs.check_alpha(alpha)
-    kind = design.freq_kind(y.index)
-    specs = _event_specs(y.index, events, effect)
-    base = design.baseline(y.index, seasonality, kind)
-    off = inputs.log_offset(offset, y.index, "offset")
-    base, off, controls = inputs.add_control(base, off, control, control_mode, y.index)
-    y, share_scale = inputs.shares(y, family)
-    obs = ~np.isnan(y.to_numpy())
-    yv = y.to_numpy()[obs]
-    est.check_family(family, yv)
-    _check_pre_period(specs, obs, base.shape[1], kind)
-    if errors not in cov_mod.ERRORS:
-        raise ModelSpecError(f"errors={errors!r}: must be one of {', '.join(map(repr, cov_mod.ERRORS))}")
+    n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
+        intervals.
 
+    Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
+    a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.
+    """
+    return ITSModel(y, events, family=family, effect=effect, seasonality=seasonality, errors=errors, offset=offset,
+                    control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed).fit()
+
+
+def estimate(model: ITSModel) -> ITSResult:
+    """Estimate a checked :class:`~spamits.its.model.ITSModel` (see :func:`fit`)."""
+    family, errors, specs, obs = model.family, model.errors, list(model.specs), model.observed
+    fam, err = FAMILY_MODELS.get(family), ERROR_MODELS.get(errors)
+    y, base, off, yv = model.y, model.baseline, model.log_offset, model.yv
+    notes: list[str]
     base_obs, off_obs = base.to_numpy()[obs], off[obs]
     deltas, nb_alpha, notes, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
-                                                      refine=errors != "ar1")
+                                                      refine=not err.gls)
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
-    if family == "negbin":  # the dispersion at the estimated decay rates, then one final fit with it
+    if fam.has_dispersion:  # the dispersion at the estimated decay rates, then one final fit with it
         start = est.irls(X, yv, off_obs, nb_alpha, start)
         nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
     whitener = None
-    if errors == "ar1":  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
+    if err.gls:  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
         first = est.estimate_at(family, X, yv, off_obs, nb_alpha,
                                 est.objective(family, X, yv, off_obs, nb_alpha, start)[1])
         whitener, deltas, estimate, notes = _gls_stage(family, base_obs, specs, deltas, yv, off_obs, obs, first, X,
@@ -95,15 +96,25 @@ def fit(
     X_full, event_cols = _full_design(base, specs, deltas)
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, estimate.scale, estimate.beta,
                       whitener)
-    control_table = _control_check(y, controls, obs, specs, notes)
+    control_table = _control_check(y, model.control_logs, obs, specs, notes)
+    notes = notes + _stop_notes(y, specs)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
-        event_cols=event_cols, off=off, estimate=estimate, alpha=alpha, n_draws=n_draws, seed=seed,
-        whitener=whitener,
-        seasonality=seasonality, kind=kind, notes=notes, control_mode=control_mode if control is not None else None,
-        share_scale=share_scale, profile=profile, control_check=control_table,
+        event_cols=event_cols, off=off, estimate=estimate, alpha=model.alpha, n_draws=model.n_draws,
+        seed=model.seed, whitener=whitener, seasonality=model.seasonality, kind=model.frequency, notes=notes,
+        control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
+        control_check=control_table,
     )
     return ITSResult(payload)
+
+
+def _stop_notes(y: pd.Series, specs: list[design.EventSpec]) -> list[str]:
+    """A note for each event after which every observed value is 0 (a complete stop): its level estimate runs
+    to minus infinity, so the level interval means nothing; the relative effect (-100%) is what the data say."""
+    values = y.to_numpy()
+    return [f"{s.label}: every observed value from {s.date.date()} on is 0 (a complete stop): the level estimate "
+            "is unbounded below and its interval is not informative; read the effect as a -100% change"
+            for s in specs if not np.nansum(values[s.position:]) > 0]
 
 
 def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
@@ -118,7 +129,7 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
     profile).
     """
     pos = np.flatnonzero(obs)
-    _, pearson, _ = _family_weights(family, yv, first.eta, first.nb_alpha)
+    _, pearson, _ = FAMILY_MODELS.get(family).weights(yv, first.eta, first.nb_alpha)
     whitener = gls.Whitener.from_process(*(float(v[0]) for v in cov_mod.residual_processes(pearson[None], pos, X)))
     beta = None if family in est.GAUSSIAN else first.beta
     decays = [s for s in specs if s.effect == "decay"]
@@ -144,46 +155,6 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
     return whitener, deltas, estimate, notes
 
 
-# --- argument checks ---------------------------------------------------------------------------------------
-
-
-def _event_specs(index: pd.DatetimeIndex, events: object, effect: str | Sequence[str]) -> list[design.EventSpec]:
-    items = list(events) if isinstance(events, list | tuple) else [events]
-    if not items:
-        raise ModelSpecError("events: give at least one event date or Event")
-    effects = [effect] * len(items) if isinstance(effect, str) else list(effect)
-    if len(effects) != len(items):
-        raise ModelSpecError(f"effect: got {len(effects)} effects for {len(items)} events; give one per event")
-    specs = []
-    for item, eff in zip(items, effects, strict=True):
-        if eff not in design.EFFECTS:
-            raise ModelSpecError(f"effect={eff!r}: must be one of {', '.join(map(repr, design.EFFECTS))}")
-        label, date = _event_label_date(item)
-        specs.append(design.EventSpec(label, date, design.event_position(index, date), eff))
-    labels = [s.label for s in specs]
-    if len(set(labels)) != len(labels):
-        raise ModelSpecError(f"events: the same event appears twice ({labels})")
-    return sorted(specs, key=lambda s: s.position)
-
-
-def _event_label_date(item: object) -> tuple[str, pd.Timestamp]:
-    if hasattr(item, "id") and hasattr(item, "date"):
-        return str(item.id), pd.Timestamp(item.date)
-    date = design.parse_date(item, "events")
-    return date.date().isoformat(), date
-
-
-def _check_pre_period(specs: list[design.EventSpec], obs: np.ndarray, p_base: int, kind: str) -> None:
-    n_pre = int(obs[: specs[0].position].sum())
-    need = max(p_base + 3, 8)
-    if n_pre < need:
-        raise ModelSpecError(f"pre-period: {n_pre} observed periods before {specs[0].date.date()}, need at "
-                             f"least {need} for this model; use a longer pre window or fewer terms")
-    if n_pre < 3 * design.NATURAL_PERIOD[kind]:
-        warn(f"pre-period has only {n_pre} observed periods (< three seasonal cycles); estimates of the "
-             "baseline will be weak", ModelFitWarning)
-
-
 # --- estimation ----------------------------------------------------------------------------------------------
 
 
@@ -196,17 +167,6 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
         cols.update(ecols)
         event_cols[spec.label] = list(ecols)
     return pd.DataFrame(cols, index=base.index), event_cols
-
-
-def _family_weights(family: str, yv: np.ndarray, eta: np.ndarray, nb_alpha: float) -> tuple[np.ndarray, ...]:
-    """Fisher weights, Pearson residuals and log-scale residuals of the observed rows."""
-    if family in est.GAUSSIAN:
-        r = est.transform(family, yv) - eta
-        return np.ones_like(yv), r, r
-    mu = np.exp(eta)
-    var = mu * (1 + nb_alpha * mu)
-    w = mu**2 / var
-    return w, (yv - mu) / np.sqrt(var), np.log((yv + 0.5) / (mu + 0.5))
 
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
@@ -224,7 +184,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
             deriv_cols[spec.label] = col
             event_cols[spec.label] = event_cols[spec.label] + [col]
     pos = np.flatnonzero(obs)
-    w, pearson, logres = _family_weights(family, y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
+    w, pearson, logres = FAMILY_MODELS.get(family).weights(y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
     cov, cov_info = _covariances(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale, whitener)
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
     return Payload(
@@ -247,7 +207,7 @@ def _covariances(errors: str, X: np.ndarray, w: np.ndarray, pearson: np.ndarray,
     of the whitened residuals.
     """
     if whitener is None:
-        cov, info = cov_mod.covariance(cov_mod.kind_of(errors), X, w, pearson, pos, scale)
+        cov, info = cov_mod.covariance(ERROR_MODELS.get(errors).covariance, X, w, pearson, pos, scale)
         return cov, {**info, "errors": errors}
     Z, eps = whitener.apply(np.sqrt(w)[:, None] * X), whitener.apply(pearson)
     cov, info = cov_mod.covariance("ar1", Z, np.ones(len(eps)), eps, pos, 1.0)

@@ -13,6 +13,7 @@ from scipy import signal, stats
 from spamits.errors import ModelSpecError
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
+from spamits.its._events import as_event
 
 EFFECT_COLUMNS = ["event", "term", "estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low",
                   "ratio_high"]
@@ -186,13 +187,26 @@ class ITSResult:
         draws = self._response(self._theta @ X.T + off, self._noise(rows))
         return point, draws
 
-    def _check_events(self, events: list[str] | None) -> list[str]:
+    def _check_events(self, events: object, what: str = "events") -> list[str]:
+        """The labels of ``events`` (None: all), each given as a label, date or Event of this fit."""
         if events is None:
             return self.events
-        labels = [getattr(e, "id", e) for e in events]
-        unknown = [e for e in labels if e not in self._p.event_cols]
+        if not isinstance(events, list | tuple):
+            raise ModelSpecError(f"{what}={events!r}: give a list of this fit's events, e.g. {what}={self.events[:1]}"
+                                 ", or None for all of them")
+        if not events:
+            raise ModelSpecError(f"{what}=[]: name at least one of this fit's events {self.events}, or None for all")
+        by_date = {s.date: s.label for s in self._p.specs}
+        labels, unknown = [], []
+        for item in events:
+            if isinstance(item, str) and item in self._p.event_cols:
+                labels.append(item)
+                continue
+            ref = as_event(item, what)
+            label = ref.label if ref.label in self._p.event_cols else by_date.get(ref.date)
+            (labels if label is not None else unknown).append(label if label is not None else item)
         if unknown:
-            raise ModelSpecError(f"events={unknown}: not in this fit; its events are {self.events}")
+            raise ModelSpecError(f"{what}={unknown}: not in this fit; its events are {self.events}")
         return labels
 
     # --- tables ------------------------------------------------------------------------------------------------
@@ -275,9 +289,12 @@ class ITSResult:
         ``estimate``/``low``/``high`` are None when recovery is not reached within the window (``within_window``
         says whether the estimate is).
         """
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.integer | np.floating):
+            raise ModelSpecError(f"recovery_time: fraction={fraction!r} must be a number between 0 and 1, e.g. 0.9 "
+                                 "(within 10% of the counterfactual)")
         if not 0 < fraction < 1:
             raise ModelSpecError(f"recovery_time: fraction={fraction} must be between 0 and 1 (0.9 = within 10%)")
-        label = self._check_events([event])[0] if event is not None else self.events[0]
+        label = self._check_events([event], "event")[0] if event is not None else self.events[0]
         spec = next(s for s in self._p.specs if s.label == label)
         horizon = len(self._p.y) - spec.position
         paths = self._effect_paths(spec, horizon)
@@ -316,8 +333,8 @@ class ITSResult:
                 ) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
         index = self._p.y.index
         first = min(s.position for s in self._p.specs if events is None or s.label in events)
-        t0 = index[first] if start is None else pd.Timestamp(start)
-        t1 = index[-1] if end is None else pd.Timestamp(end)
+        t0 = index[first] if start is None else as_event(start, "impact: start").date
+        t1 = index[-1] if end is None else as_event(end, "impact: end").date
         if t1 < t0:
             raise ModelSpecError(f"impact: end {t1.date()} is before start {t0.date()}")
         rows = np.flatnonzero((index >= t0) & (index <= t1) & self._p.obs)

@@ -1,0 +1,157 @@
+"""Unknown break dates: a likelihood-ratio scan over candidate dates with a confidence set."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from spamits import its as its_pkg
+from spamits.errors import ModelSpecError
+from spamits.robust._common import (
+    _BATCH_KEYWORDS,
+    SIMULATED,
+    _check_kwargs,
+    _effect_cells,
+    _label,
+    _prepare,
+    batched_kwargs,
+    default_min_periods,
+)
+
+# --- unknown break date -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BreakResult:
+    """A scan for the date of a level break.
+
+    ``date``: the candidate date with the largest likelihood-ratio statistic (profile likelihood of the break
+    date); ``date_low``/``date_high``: the earliest and latest date of the likelihood-ratio confidence set,
+    i.e. the dates whose statistic is within ``χ²₁(1-α)·inflation`` of the maximum (``inflation`` >= 1 is the
+    ratio of the chosen error model's variance of the break term to the model-based one at the best date, so
+    autocorrelation widens the set; cf. Eo & Morley 2015, J. Econometrics 188:2).  ``statistic``: the sup-LR
+    statistic; ``wald``: the sup of the Wald statistics under the chosen error model.  The sup statistics have
+    non-standard null distributions (Andrews 1993), so no p-value is given.  ``table``: ``date``,
+    ``estimate`` (log change), ``ci_low``, ``ci_high``, ``statistic`` (LR), ``wald``, ``in_set``.
+    """
+
+    date: pd.Timestamp
+    date_low: pd.Timestamp
+    date_high: pd.Timestamp
+    statistic: float
+    wald: float
+    inflation: float
+    table: pd.DataFrame
+    spec: dict
+    simulated: bool = False
+    source: str = ""
+
+    def summary(self) -> str:
+        head = f"{SIMULATED}: " if self.simulated else ""
+        best = self.table.loc[self.table["date"] == self.date].iloc[0]
+        return "\n".join([
+            f"{head}Break-date scan ({self.spec['family']}, {self.spec['effect']}, errors {self.spec['errors']})",
+            f"  candidates: {len(self.table)} ({self.table['date'].iloc[0].date()} to "
+            f"{self.table['date'].iloc[-1].date()})",
+            f"  best date: {self.date.date()} (LR {self.statistic:.4g}, sup-Wald {self.wald:.4g})",
+            f"  {100 * (1 - self.spec['alpha']):.0f}% confidence set: {self.date_low.date()} to "
+            f"{self.date_high.date()} (inflation {self.inflation:.3g})",
+            f"  change at the best date: {100 * (math.exp(best['estimate']) - 1):+.1f}%",
+        ])
+
+
+def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: int | None = None,
+               decay_rate: float | None = None, **fit_kwargs: object) -> BreakResult:
+    """Scan candidate break dates in ``[start, end]`` (default: the whole series less ``trim`` at each end).
+
+    At each candidate date the model of ``its.fit`` with a break there (``effect`` ``"step"`` by default, or
+    ``"step+slope"``/``"slope"``) is fitted, all dates together, and compared with the model without a break:
+    the statistic is ``2·(loglik_break - loglik_none)`` (Gaussian families: ``m·log(RSS_none/RSS_break)``;
+    quasi-Poisson: the Poisson statistic over the dispersion).  A decaying effect (``effect="decay"``) is
+    scanned with its decay rate fixed at ``decay_rate`` for every candidate (e.g. the rate fitted at the
+    catalog date, ``PlaceboResult.spec["decay_rate"]``): a step scan of a fading drop finds the middle of the
+    post-period level shift rather than the drop.  ``trim`` (default
+    :func:`default_min_periods`) is the number of observed periods kept on each side of every candidate.
+    ``errors="ar1"`` (the default; feasible GLS in ``its.fit``) is scanned as ``"ar1-sandwich"``
+    (:func:`batched_kwargs`).
+    """
+    _check_kwargs("break_scan", fit_kwargs, _BATCH_KEYWORDS)
+    kwargs = batched_kwargs({"effect": "step", **fit_kwargs})
+    if kwargs["effect"] == "decay" and not (isinstance(decay_rate, float | int) and 0 < decay_rate < 1):
+        raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), got "
+                             f"{decay_rate!r}; e.g. the rate fitted at the catalog date")
+    prep = _prepare(y, None, kwargs)
+    y = prep.y
+    starts = _scan_starts(prep, start, end, trim, kwargs)
+    delta = float(decay_rate) if kwargs["effect"] == "decay" else None
+    batch = prep.fit_batch(starts, delta=delta, model_based=True)
+    beta, se, se_iid = batch.estimate, batch.std_err, batch.std_err_model_based
+    family = prep.family
+    lr = prep.likelihood_ratio(batch.fit, prep.fit_null())
+    alpha = float(kwargs.get("alpha", 0.05))
+    wald = (beta / se) ** 2
+    best = int(np.argmax(lr))
+    inflation = float(max((se[best] / se_iid[best]) ** 2, 1.0)) if se_iid[best] > 0 else 1.0
+    in_set = lr >= lr[best] - stats.chi2.ppf(1 - alpha, 1) * inflation
+    dates = prep.index[starts]
+    cells = _effect_cells(beta, se, alpha)
+    table = pd.DataFrame({"date": dates, "estimate": beta, "ci_low": cells["ci_low"],
+                          "ci_high": cells["ci_high"], "statistic": lr, "wald": wald,
+                          "in_set": in_set})
+    spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs["errors"],
+            "alpha": alpha, "seasonality": kwargs.get("seasonality"), "trim": int(_trim(prep, trim, kwargs)),
+            "decay_rate": delta}
+    sim = bool(y.attrs.get("simulated", False))
+    return BreakResult(dates[best], dates[in_set].min(), dates[in_set].max(), float(lr[best]), float(wald.max()),
+                       inflation, _label(table, sim), spec, sim, str(y.attrs.get("source", "")))
+
+
+def _trim(prep: its_pkg.ITSModel, trim: int | None, kwargs: dict) -> int:
+    if trim is None:
+        return default_min_periods(prep.frequency, kwargs.get("seasonality"), prep.n_baseline)
+    if not isinstance(trim, int | np.integer) or isinstance(trim, bool) or trim < prep.n_baseline + 3:
+        raise ModelSpecError(f"break_scan: trim={trim!r} must be an int >= {prep.n_baseline + 3} (periods kept on "
+                             "each side of a candidate date)")
+    return int(trim)
+
+
+def _scan_starts(prep: its_pkg.ITSModel, start: object, end: object, trim: int | None, kwargs: dict) -> np.ndarray:
+    t = _trim(prep, trim, kwargs)
+    index = prep.index
+    before = np.cumsum(np.concatenate([[0], prep.observed.astype(int)]))[:-1]
+    ok = (before >= t) & (prep.observed.sum() - before >= t)
+    for name, value, side in (("start", start, 1), ("end", end, -1)):
+        if value is None:
+            continue
+        try:
+            when = pd.Timestamp(value)
+        except (TypeError, ValueError) as exc:
+            raise ModelSpecError(f"break_scan: {name}={value!r} is not a date") from exc
+        ok &= (index >= when) if side == 1 else (index <= when)
+    starts = np.flatnonzero(ok)
+    if starts.size == 0:
+        raise ModelSpecError(f"break_scan: no candidate dates between start={start!r} and end={end!r} with trim={t} "
+                             f"periods on each side ({index[0].date()} to {index[-1].date()})")
+    return starts
+
+
+def describe_break(result: BreakResult, catalog_date: object = None) -> str:
+    """A sentence comparing the data's break date (and its confidence set) with the catalog date."""
+    sim = f"{SIMULATED} data. " if result.simulated else ""
+    level = 100 * (1 - result.spec["alpha"])
+    text = (f"{sim}The data put the sharpest level break on {result.date.date()} ({level:.0f}% confidence set "
+            f"{result.date_low.date()} to {result.date_high.date()}).")
+    if catalog_date is None:
+        return text
+    cat = pd.Timestamp(catalog_date)
+    days = (result.date - cat).days
+    inside = result.date_low <= cat <= result.date_high
+    rel = "the same day as" if days == 0 else f"{abs(days)} day{'s' if abs(days) != 1 else ''} " + (
+        "after" if days > 0 else "before")
+    return (f"{text} That is {rel} the catalog date {cat.date()}, which is "
+            f"{'inside' if inside else 'outside'} the set.")
+
