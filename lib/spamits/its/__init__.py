@@ -6,10 +6,10 @@ batched fits of the robustness scans); ``ERRORS`` lists the error models, ``FAMI
 imports plotly, papermill or nbconvert and does no file I/O.
 """
 
+from spamits.its._api import fit
 from spamits.its._compare import compare, fit_specs, verdict
 from spamits.its._design import EFFECTS, NATURAL_PERIOD
 from spamits.its._events import EventRef, as_event
-from spamits.its._fit import fit
 from spamits.its._result import ITSResult
 from spamits.its._summary import clean
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS

@@ -84,7 +84,7 @@ def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequenc
     ``ar1-sandwich``, ``hac`` and ``iid`` (independence estimates; only the intervals differ); ``ar1``
     re-estimates them by feasible GLS.
     """
-    from spamits.its._fit import fit
+    from spamits.its._api import fit
 
     return {f"{name} / {err}": fit(y, events, effect=shape, errors=err, **fit_kwargs)
             for name, shape in effects.items() for err in errors}

@@ -19,6 +19,7 @@ from spamits.its import _design as design
 from spamits.its import _inputs as inputs
 from spamits.its import batch as bf
 from spamits.its._events import EventRef, as_events
+from spamits.its._fit import estimate
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 
@@ -116,8 +117,6 @@ class ITSModel:
         """Estimate the model: an :class:`~spamits.its.ITSResult` (see :func:`spamits.its.fit`)."""
         if not self.specs:
             raise ModelSpecError("events: this model has no event; give at least one event date or Event")
-        from spamits.its._fit import estimate
-
         return estimate(self)
 
     def restricted(self, stop: int) -> ITSModel:

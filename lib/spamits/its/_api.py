@@ -1,0 +1,63 @@
+"""``fit``: the one-line entry to the ITS model (``ITSModel(y, events, ...).fit()``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from spamits.its._result import ITSResult
+from spamits.its.errormodels import DEFAULT_ERRORS
+from spamits.its.model import ITSModel
+
+
+def fit(
+    y: pd.Series,
+    events: object,
+    *,
+    family: str = "negbin",
+    effect: str | Sequence[str] = "step",
+    seasonality: str | int | None = None,
+    errors: str = DEFAULT_ERRORS,
+    offset: pd.Series | np.ndarray | None = None,
+    control: pd.Series | pd.DataFrame | None = None,
+    control_mode: str = "covariate",
+    alpha: float = 0.05,
+    n_draws: int = 2000,
+    seed: int = 0,
+) -> ITSResult:
+    """Fit an interrupted time-series model of ``y`` around ``events``.
+
+    Parameters
+    ----------
+    y : Series of counts (or positive rates) on a regular DatetimeIndex with ``freq`` set (daily, weekly or
+        monthly).  Missing periods (NaN) are left out of the estimation, never filled.
+    events : a date (str, ``Timestamp``, ``datetime``, ``date`` or ``datetime64``, without a time zone), a
+        catalog id, an ``Event`` (``spamits.events.get``) or a list of them, each event once.  The period
+        containing an event's date is the first post-event period (the event date is inclusive).
+    family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"`` (all log link), or
+        ``"gaussian-logit"`` for shares in (0, 1) or percentages (effects as odds ratios and percentage points).
+    effect : per event (one string or one per event): ``"step"`` (level change), ``"slope"`` (trend change per
+        period), ``"step+slope"`` or ``"decay"`` (an immediate change ω fading geometrically, ω·δ^k k periods
+        after the event; δ is estimated by profile likelihood).
+    seasonality : ``None``, ``"dow"`` (day-of-week dummies, daily data) or an int k (k Fourier pairs at the
+        natural period: 7 for daily, 52 for weekly, 12 for monthly data).
+    errors : ``"ar1"`` (default): feasible GLS — a first independence fit gives the AR(1)+white-noise process
+        of the residuals, and the coefficients (decay rates included) are re-estimated with the data whitened
+        by it (Prais-Winsten for the Gaussian families, quasi-likelihood/GEE with that working correlation for
+        the counts; ``spamits.its._gls``), with a sandwich covariance on the whitened residuals.
+        ``"ar1-sandwich"``: the independence estimates with the AR(1)+white-noise sandwich.  ``"hac"``:
+        Newey-West, lag floor(4(n/100)^(2/9)).  ``"iid"``: model-based.  See ``spamits.its.ERRORS``.
+    offset : exposure (same index as ``y``, > 0); its log enters the linear predictor with coefficient 1.
+    control : unaffected series (Series or DataFrame, > 0) entering as log covariates (``control_mode=
+        "covariate"``) or, for one series, as an offset (``control_mode="offset"``).
+    alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
+    n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
+        intervals.
+
+    Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
+    a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.
+    """
+    return ITSModel(y, events, family=family, effect=effect, seasonality=seasonality, errors=errors, offset=offset,
+                    control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed).fit()
