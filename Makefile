@@ -7,6 +7,8 @@
 #   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root): browser tests,
 #                  static figure images of the reports (kaleido)
 #   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
+#   make test-fast the inner loop: pytest tests without the browser tests and the report builds (markers
+#                  browser and report), no nbval; make test stays the full suite
 #   make report    papermill-run the runs file into reports/ (reports/index.html); unchanged runs are skipped
 #   make notebooks re-execute the committed notebooks in place (after changing them or the library)
 #   make lint      ruff
@@ -38,10 +40,10 @@ LOCK_CMD := uv pip compile pyproject.toml --extra dev --python-version 3.11 --py
 PIP_FLAGS := --disable-pip-version-check --no-input
 LINT_PATHS := $(wildcard lib tests benchmarks)
 
-.PHONY: help venv syslibs browser test report notebooks lint lock lock-upgrade clean distclean
+.PHONY: help venv syslibs browser test test-fast report notebooks lint lock lock-upgrade clean distclean
 
 help:
-	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,19p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------------------
 venv: $(STAMP)
@@ -95,6 +97,12 @@ test: venv syslibs browser
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -p no:cacheprovider notebooks || status=$$?; \
 	exit $$status
+
+# Inner loop: no browser, no report builds (the report build of test_ingest_e2e.py is deselected by name until
+# it carries the report marker).
+FAST_DESELECT := --deselect tests/test_ingest_e2e.py::test_make_report_builds_the_real_runs_from_derived_counts
+test-fast: venv syslibs
+	$(PY) -m pytest tests -m "not browser and not report" $(FAST_DESELECT)
 
 # Unchanged runs are skipped (content hashes); SPAMITS_REPORT_ARGS passes options, e.g. "--force" or "--jobs 2".
 SPAMITS_REPORT_ARGS ?=

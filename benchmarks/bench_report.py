@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from spamits import _reportcache, report
+from spamits import report
+from spamits.report import cache as _reportcache
 
 
 def write_runs(path: Path, runs: list[report.Run], change: str | None = None) -> None:

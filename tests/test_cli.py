@@ -1,13 +1,17 @@
-"""Tests of the command line (``python -m spamits``): version, events, error and usage exit codes."""
+"""Tests of the command line (``python -m spamits``): version, events, error and usage exit codes, ``spamits run``."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from spamits import __version__, cli
+from spamits.errors import ReportError
+from spamits.report import single
 
 
 def spamits(*args: str, cwd) -> subprocess.CompletedProcess[str]:
@@ -92,3 +96,68 @@ def test_report_help_lists_the_build_options(capsys):
         assert option in out
     args = cli.build_parser().parse_args(["report", "--only", "a", "b", "--only", "c"])
     assert args.only == ["a", "b", "c"] and args.jobs is None and not args.force and args.scheduler is None
+
+
+# --- spamits run: one notebook, parameters checked by name -----------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny_report.ipynb"
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "takedown_its.ipynb"
+
+
+@pytest.mark.report
+def test_run_executes_the_notebook_with_checked_parameters(tmp_path):
+    out = tmp_path / "out" / "tiny.ipynb"
+    out.parent.mkdir()
+    done = spamits("run", str(FIXTURE), "-p", "event_id", "grum", "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out)
+    results = json.loads((out.parent / "results.json").read_text(encoding="utf-8"))  # the kernel ran in OUT's folder
+    assert results["event"]["id"] == "grum"
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
+
+
+def test_run_rejects_a_misspelt_parameter_and_suggests_the_right_one(tmp_path):
+    done = spamits("run", str(NOTEBOOK), "-p", "efect", "step", "-o", str(tmp_path / "x.ipynb"), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "unknown parameter(s) efect for takedown_its.ipynb" in done.stderr
+    assert "'efect' -> did you mean 'effect'?" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing ran
+
+
+def test_run_parameter_values_take_the_type_of_their_default(tmp_path):
+    parsed = single.parse_parameters(NOTEBOOK, [("seed", "3"), ("alpha", "0.1"), ("series", "42"),
+                                                ("joint_events", "[]")], [("seasonality", "null")])
+    assert parsed == {"seed": 3, "alpha": 0.1, "series": "42", "joint_events": [], "seasonality": None}
+    assert single.parse_value("flag", "No", True) is False
+    with pytest.raises(ReportError, match=r"-p seed 'three': seed is a int in the parameters cell \(default 0\)"):
+        single.parse_parameters(NOTEBOOK, [("seed", "three")])
+    with pytest.raises(ReportError, match=r"no cell is tagged 'parameters'"):
+        single.declared_parameters(_without_parameters_cell(tmp_path))
+    with pytest.raises(ReportError, match=r"notebook not found"):
+        single.declared_parameters(tmp_path / "missing.ipynb")
+
+
+def test_run_refuses_to_overwrite_its_notebook(tmp_path):
+    copy = tmp_path / "tiny.ipynb"
+    copy.write_bytes(FIXTURE.read_bytes())
+    with pytest.raises(ReportError, match="would overwrite the notebook itself"):
+        single.run_notebook(copy, {}, output=copy)
+
+
+def _without_parameters_cell(folder: Path) -> Path:
+    nb = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        cell["metadata"].pop("tags", None)
+    path = folder / "plain.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_run_help_and_usage(capsys):
+    assert cli.main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "-p NAME VALUE" in out and "-o OUT" in out and "-y NAME YAML" in out
+    assert cli.main(["run"]) == 2
+    assert cli.main(["run", str(FIXTURE), "-p", "event_id"]) == 2

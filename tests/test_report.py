@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -201,7 +202,7 @@ def test_untroubled_runs_are_generated_for_every_event_the_daily_counts_cover(da
     assert before["requires"] == hashlib.sha256(daily.read_bytes()).hexdigest()
     write_derived(data_folder, "2008-07", "2009-03", count=501)
     after = report.run_cache_inputs(by_name["untroubled-mccolo"], False, shared)
-    assert report._reportcache.cache_key(after) != report._reportcache.cache_key(before)
+    assert report.cache.cache_key(after) != report.cache.cache_key(before)
 
 
 def test_trap_audit_uses_the_hourly_counts_when_they_exist(data_folder):
@@ -262,6 +263,7 @@ def real_reports(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     out = real_reports
     folder = out / "mccolo"
@@ -296,6 +298,7 @@ def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_real_report_notebook_has_static_images_and_no_run_dates(real_reports):
     require_chromium()
     folder = real_reports / "mccolo"
@@ -315,6 +318,7 @@ def test_real_report_notebook_has_static_images_and_no_run_dates(real_reports):
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_index_embeds_the_cross_takedown_figure(real_reports):
     require_chromium()
     index = (real_reports / "index.html").read_text(encoding="utf-8")
@@ -327,6 +331,8 @@ def test_index_embeds_the_cross_takedown_figure(real_reports):
 
 
 @pytest.mark.slow
+@pytest.mark.report
+@pytest.mark.browser
 def test_browser_renders_report_and_index_offline_without_errors(real_reports):
     executable = require_chromium()
     every_plot_drawn = ("Array.from(document.querySelectorAll('.plotly-graph-div'))"
@@ -349,6 +355,8 @@ def test_browser_renders_report_and_index_offline_without_errors(real_reports):
 
 
 @pytest.mark.slow
+@pytest.mark.report
+@pytest.mark.browser
 def test_browser_without_javascript_shows_the_static_images(real_reports):
     executable = require_chromium()
     with Browser(executable) as browser:
@@ -362,6 +370,7 @@ def test_browser_without_javascript_shows_the_static_images(real_reports):
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_failure_keeps_previous_report_and_does_not_stop_other_runs(tmp_path):
     out = tmp_path / "reports"
     runs_file = write_runs(tmp_path, [fixture_run("keep", "mccolo"), fixture_run("other", "grum")])
@@ -403,38 +412,60 @@ def figure_run(name: str, event_id: str, delay: float = 0.0) -> dict:
     return {"name": name, "notebook": str(FIGURE_FIXTURE), "parameters": {"event_id": event_id, "delay": delay}}
 
 
+PINNED_DIGEST = "pinned-for-this-test"
+
+
 @pytest.fixture
 def fixed_package_digest(monkeypatch):
     """Pin the package-code hash: other work on lib/spamits during the test must not invalidate the cache."""
-    monkeypatch.setattr(report._reportcache, "package_digest", lambda: "pinned-for-this-test")
+    monkeypatch.setattr(report.cache, "package_digest", lambda: PINNED_DIGEST)
+
+
+@pytest.fixture(scope="module")
+def figure_build(tmp_path_factory) -> Path:
+    """One cold build of two figure runs (fig-a: mccolo, fig-b: grum; two worker processes, static images when
+    a Chromium is found, package hash pinned), shared read-only by the tests below: they copy it
+    (:func:`copy_build`) before building on top of it."""
+    folder = tmp_path_factory.mktemp("figure-build")
+    runs_file = write_runs(folder, [figure_run("fig-a", "mccolo"), figure_run("fig-b", "grum")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report.cache, "package_digest", lambda: PINNED_DIGEST)
+        assert report.run_all(runs_file, folder / "reports", jobs=2) == 0
+    return folder / "reports"
+
+
+def copy_build(build: Path, dest: Path) -> Path:
+    shutil.copytree(build, dest)
+    return dest
 
 
 @pytest.mark.slow
-def test_cache_skips_unchanged_runs_and_reruns_only_the_changed_one(tmp_path, fixed_package_digest, caplog):
-    out = tmp_path / "reports"
-    runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo"), fixture_run("b", "grum")])
-    assert report.run_all(runs_file, out, jobs=2) == 0
-    first = {name: tree_bytes(out / name) for name in ("a", "b")}
+@pytest.mark.report
+def test_cache_skips_unchanged_runs_and_reruns_only_the_changed_one(tmp_path, figure_build, fixed_package_digest,
+                                                                    caplog):
+    out = copy_build(figure_build, tmp_path / "reports")  # a, b: built by the same runs file
+    runs_file = write_runs(tmp_path, [figure_run("fig-a", "mccolo"), figure_run("fig-b", "grum")])
+    first = {name: tree_bytes(out / name) for name in ("fig-a", "fig-b")}
 
     caplog.set_level("INFO", logger="spamits.report")
     started = time.monotonic()
     assert report.run_all(runs_file, out, jobs=2) == 0
     assert time.monotonic() - started < 5, "an unchanged rebuild must take seconds"
-    assert {name: tree_bytes(out / name) for name in ("a", "b")} == first  # not even run_metadata.json changed
-    assert "a: unchanged, skipped" in caplog.text and "b: unchanged, skipped" in caplog.text
+    assert {name: tree_bytes(out / name) for name in ("fig-a", "fig-b")} == first  # not even run_metadata.json changed
+    assert "fig-a: unchanged, skipped" in caplog.text and "fig-b: unchanged, skipped" in caplog.text
     assert "2 unchanged (skipped), 0 to run" in caplog.text
 
-    write_runs(tmp_path, [fixture_run("a", "mccolo"), fixture_run("b", "intercage")])  # one parameter changed
+    write_runs(tmp_path, [figure_run("fig-a", "mccolo"), figure_run("fig-b", "intercage")])  # one parameter changed
     caplog.clear()
     assert report.run_all(runs_file, out, jobs=2) == 0
-    assert tree_bytes(out / "a") == first["a"]
-    assert json.loads((out / "b" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "intercage"
-    assert "1 unchanged (skipped), 1 to run" in caplog.text and "[1/1] b: ok" in caplog.text
+    assert tree_bytes(out / "fig-a") == first["fig-a"]
+    assert json.loads((out / "fig-b" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "intercage"
+    assert "1 unchanged (skipped), 1 to run" in caplog.text and "[1/1] fig-b: ok" in caplog.text
 
     caplog.clear()
-    assert report.run_all(runs_file, out, only=["a"], force=True) == 0
+    assert report.run_all(runs_file, out, only=["fig-a"], force=True) == 0
     assert "0 unchanged (skipped), 1 to run" in caplog.text
-    assert tree_bytes(out / "a")["results.json"] == first["a"]["results.json"]
+    assert tree_bytes(out / "fig-a")["results.json"] == first["fig-a"]["results.json"]
 
 
 def test_cache_key_follows_parameters_data_files_and_code(tmp_path, monkeypatch):
@@ -445,7 +476,7 @@ def test_cache_key_follows_parameters_data_files_and_code(tmp_path, monkeypatch)
     monkeypatch.setenv("SPAMITS_DATA_DIR", str(data))
     series = tmp_path / "series.csv"
     series.write_text("date,count\n2008-01-01,1\n", encoding="utf-8")
-    cache = report._reportcache
+    cache = report.cache
 
     def key(**parameters: object) -> str:
         return cache.cache_key(cache.cache_inputs(FIXTURE, parameters, package="p"))
@@ -474,11 +505,11 @@ def test_cache_key_follows_parameters_data_files_and_code(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_two_cold_builds_are_byte_identical(tmp_path, fixed_package_digest):
+@pytest.mark.report
+def test_two_cold_builds_are_byte_identical(tmp_path, figure_build, fixed_package_digest):
     require_chromium()
     runs_file = write_runs(tmp_path, [figure_run("fig-a", "mccolo"), figure_run("fig-b", "grum")])
-    first, second = tmp_path / "first", tmp_path / "second"
-    assert report.run_all(runs_file, first, jobs=2) == 0
+    first, second = figure_build, tmp_path / "second"  # first: the shared cold build of the same runs
     assert report.run_all(runs_file, second, jobs=2) == 0
     one, two = tree_bytes(first), tree_bytes(second)
     assert set(one) == set(two)
@@ -493,6 +524,7 @@ def test_two_cold_builds_are_byte_identical(tmp_path, fixed_package_digest):
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_killed_build_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     out = tmp_path / "reports"
     runs_file = write_runs(tmp_path, [figure_run("slow", "mccolo")])
@@ -527,6 +559,64 @@ def test_killed_build_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     assert json.loads((out / "slow" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "grum"
 
 
+@pytest.mark.slow
+@pytest.mark.report
+def test_ctrl_c_stops_the_build_with_130_and_leaves_the_previous_reports(tmp_path, figure_build):
+    """SIGINT to `spamits report` (what Ctrl-C sends) while both runs execute in worker processes: exit 130
+    within seconds, every report and the index as they were, no temporary folder, the lock released, and no
+    process of the build (workers, kernels, browsers) left running."""
+    import psutil
+
+    out = copy_build(figure_build, tmp_path / "reports")
+    before = tree_bytes(out)
+    runs_file = write_runs(tmp_path, [figure_run("fig-a", "grum", delay=300), figure_run("fig-b", "mccolo",
+                                                                                        delay=300)])
+    env = {**os.environ, report.STATIC_IMAGES_ENV: "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "spamits", "report", "--runs", str(runs_file), "--out", str(out),
+                             "--jobs", "2", "-q"], env=env, cwd=tmp_path, start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 120
+        while not (list(out.glob(".fig-*.tmp-*")) and _kernels(parent)):  # a run has started its kernel
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the build never started a run"
+            time.sleep(0.2)
+        time.sleep(1)
+        started = parent.children(recursive=True)
+        assert proc.poll() is None and started
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)  # a guard against a hang, not a timing check
+    finally:
+        kill_tree(proc.pid)
+    assert proc.returncode == 130, stderr
+    assert "spamits: interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert tree_bytes(out) == before, "the previous reports or index were touched"
+    assert sorted(p.name for p in out.iterdir()) == ["fig-a", "fig-b", "index.html"]  # no temp or .failed folder
+    _, alive = psutil.wait_procs(started, timeout=10)
+    alive = [p for p in alive if _running(p)]
+    assert not alive, alive
+    with report.folders.build_lock(out):  # no lock left: a new build may start at once
+        pass
+
+
+def _running(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _kernels(parent) -> list:
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        return [p for p in parent.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+    return []
+
+
 def kill_tree(pid: int) -> None:
     """SIGKILL a process and everything it started (found by parent id before the kill)."""
     import psutil
@@ -546,7 +636,7 @@ def test_a_second_build_in_the_same_folder_is_refused(tmp_path):
     runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo")])
     out = tmp_path / "reports"
     out.mkdir()
-    with report._reportfs.build_lock(out), pytest.raises(ReportError, match="another spamits report build"):
+    with report.folders.build_lock(out), pytest.raises(ReportError, match="another spamits report build"):
         report.run_all(runs_file, out)
 
 
@@ -558,7 +648,7 @@ def test_leftovers_of_an_interrupted_build_are_tidied(tmp_path):
     (tmp_path / ".c.old-5678abcd").mkdir()  # c was published; the old copy was not yet removed
     (tmp_path / ".index.html.k3j2").write_text("half", encoding="utf-8")
     (tmp_path / ".gitkeep").write_text("", encoding="utf-8")
-    report._reportfs.tidy_leftovers(tmp_path)
+    report.folders.tidy_leftovers(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", "b", "c"]
     assert (tmp_path / "b" / "b.html").read_text(encoding="utf-8") == "old b"
 
@@ -569,12 +659,13 @@ def test_publish_swaps_folders_in_one_step(tmp_path):
     dest.mkdir()
     (new / "f").write_text("new", encoding="utf-8")
     (dest / "f").write_text("old", encoding="utf-8")
-    report._reportfs.publish(new, dest)
+    report.folders.publish(new, dest)
     assert (dest / "f").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_scheduler_runs_the_same_runs_on_a_dask_cluster(tmp_path, fixed_package_digest, monkeypatch):
     from distributed import LocalCluster
 
@@ -592,7 +683,7 @@ def test_scheduler_runs_the_same_runs_on_a_dask_cluster(tmp_path, fixed_package_
 
 def test_scheduler_that_cannot_be_reached_is_a_clear_error(tmp_path, fixed_package_digest, monkeypatch):
     monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")
-    monkeypatch.setattr(report, "_DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(report.executors, "_DASK_CONNECT_TIMEOUT", "2s")
     runs_file = write_runs(tmp_path, [fixture_run("a", "mccolo")])
     with pytest.raises(ReportError, match=r"cannot connect to the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
         report.run_all(runs_file, tmp_path / "out", scheduler="tcp://127.0.0.1:9")
@@ -715,7 +806,7 @@ def test_stopping_a_hung_image_server_gives_up_after_its_timeout(monkeypatch, ca
     import kaleido
     import kaleido._sync_server
 
-    from spamits import _reportnb
+    from spamits.report import notebook as _reportnb
 
     release = threading.Event()
     calls = []
@@ -729,7 +820,7 @@ def test_stopping_a_hung_image_server_gives_up_after_its_timeout(monkeypatch, ca
     monkeypatch.setattr(server, "_initialized", True, raising=False)
     monkeypatch.setitem(_reportnb._server, "running", True)
     try:
-        with caplog.at_level("WARNING", logger="spamits._reportnb"):
+        with caplog.at_level("WARNING", logger="spamits.report.notebook"):
             _reportnb.stop_image_server(timeout=0.2)
         assert calls == [{"silence_warnings": True}]
         assert _reportnb._server["running"] is False
@@ -739,3 +830,38 @@ def test_stopping_a_hung_image_server_gives_up_after_its_timeout(monkeypatch, ca
         assert len(calls) == 1
     finally:
         release.set()
+
+
+def test_report_package_has_one_way_imports_and_small_modules():
+    """spamits.report's modules import one another without a cycle, none imports the package __init__ (which
+    re-exports them), and none is over 450 lines."""
+    import ast
+
+    folder = Path(report.__file__).parent
+    modules = {p.stem: p for p in folder.glob("*.py") if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        text = path.read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 450, f"{path.name} has {len(text.splitlines())} lines"
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "spamits.report":
+                    targets.update(alias.name for alias in node.names)
+                elif node.module.startswith("spamits.report."):
+                    targets.add(node.module.rsplit(".", 1)[1])
+            elif isinstance(node, ast.Import):
+                targets.update(a.name.rsplit(".", 1)[1] for a in node.names if a.name.startswith("spamits.report."))
+        assert targets <= set(modules), f"{name} imports the package itself: {targets - set(modules)}"
+        graph[name] = targets
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for target in graph[name]:
+                visit(target, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())

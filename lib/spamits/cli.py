@@ -1,15 +1,19 @@
-"""Command line: ``spamits report``, ``spamits events list|show ID``, ``spamits data fetch|count|verify``.
+"""Command line: ``spamits report``, ``spamits run NOTEBOOK``, ``spamits events list|show ID``,
+``spamits data fetch|count|verify``.
 
 Also ``python -m spamits``.
 
-Exit codes: 0 success; 1 a spamits error (message on stderr) or a failed report run; 2 a usage error.
+Exit codes: 0 success; 1 a spamits error (message on stderr) or a failed report run; 2 a usage error;
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import pandas as pd
@@ -18,6 +22,8 @@ from spamits import __version__
 from spamits.errors import SpamitsError
 
 _QUIET_LOGGERS = ("papermill", "traitlets", "nbconvert", "distributed", "kaleido", "choreographer")
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpamitsError as exc:
         print(f"spamits: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("spamits: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
                              "processes; workers need spamits installed and the output folder shared")
     report.add_argument("-q", "--quiet", action="store_true", help="log errors only (no progress lines)")
     report.set_defaults(func=_cmd_report)
+
+    run = commands.add_parser(
+        "run", help="run one notebook with papermill, every -p name checked against its parameters cell",
+        description="Run NOTEBOOK with papermill into OUT (the kernel works in OUT's folder, so results.json lands "
+                    "beside it). Unlike plain papermill, every -p NAME must be defined in the notebook's "
+                    "parameters cell (a misspelt one is an error naming the closest valid name), and VALUE is "
+                    "converted to the type of NAME's default there: a text default keeps VALUE as text; int, "
+                    "float and bool defaults take a number or true/false; any other default (None, a list, a "
+                    "dict) takes YAML, e.g. -p joint_events '[]'; -y NAME YAML takes YAML whatever the default "
+                    "(e.g. -y seasonality 3, -y seasonality null).")
+    run.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to run, e.g. notebooks/takedown_its.ipynb")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     dest="parameters", help="set a parameter of the notebook's parameters cell (may be repeated)")
+    run.add_argument("-y", "--yaml-parameter", nargs=2, action="append", default=[], metavar=("NAME", "YAML"),
+                     dest="yaml_parameters", help="set a parameter to a YAML value, whatever its default's type")
+    run.add_argument("-o", "--out", metavar="OUT",
+                     help="executed notebook to write (default: <notebook name>.out.ipynb in the current folder)")
+    run.set_defaults(func=_cmd_run)
 
     events = commands.add_parser("events", help="the catalog of takedowns and natural pauses")
     events_commands = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
@@ -184,7 +211,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _interruptible() -> None:
+    """Let SIGINT raise KeyboardInterrupt even when this process was started with it ignored (``cmd &``)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="spamits: %(message)s", stream=sys.stderr)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    _interruptible()
+    from spamits.report import single  # papermill is slow to import: only once the names are checked
+
+    parameters = single.parse_parameters(args.notebook, [tuple(pair) for pair in args.parameters],
+                                         [tuple(pair) for pair in args.yaml_parameters])
+    out = single.run_notebook(args.notebook, parameters, output=args.out)
+    print(out)
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    _interruptible()
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.INFO, format="spamits: %(message)s", stream=sys.stderr
     )

@@ -19,11 +19,13 @@ import jinja2
 from spamits import __version__
 from spamits._atomic import write_atomic
 from spamits.errors import SpamitsError
+from spamits.paths import PACKAGE_DIR
+from spamits.report.records import CROSS_TAKEDOWN_RUN
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+__all__ = ["build_index", "cross_takedown_figure", "write_text_atomic"]
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 INDEX_TEMPLATE = "report_index.html.j2"
-CROSS_TAKEDOWN_RUN = "compare-takedowns"
-"""The run whose first figure (its static PNG) is shown on the index page."""
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PNG_MIME = "image/png"
 

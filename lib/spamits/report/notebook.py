@@ -9,7 +9,7 @@
 - :func:`notebook_to_html` converts a notebook to the reviewer page (outputs only) or the full page (with code),
   with the offline ``spamits_report`` template.
 
-Used by :mod:`spamits.report`; with it the only spamits modules that import nbconvert, kaleido or papermill
+With :mod:`spamits.report.execute`, the only spamits modules that import nbconvert, kaleido or papermill
 (all imported where needed, so that a build whose runs are all unchanged starts fast).
 """
 
@@ -27,12 +27,14 @@ from multiprocessing import util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spamits.paths import PACKAGE_DIR
+
 if TYPE_CHECKING:  # nbformat and nbconvert take seconds to import: only where a notebook is handled
     import nbformat
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 HTML_TEMPLATE = "spamits_report"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PNG_MIME = "image/png"

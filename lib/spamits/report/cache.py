@@ -5,7 +5,8 @@ templates), the data files it can read (the data folder's files and ``data/deriv
 parameter naming an existing file such as a CSV series), the versions of the libraries that shape its
 outputs, and the report settings (kernel, plotly renderer, static images).  :func:`cache_inputs` lists one
 SHA-256 per input; :func:`cache_key` hashes that list.  The report runner stores both in the run's
-``run_metadata.json`` and skips a run whose stored key equals the current one.
+``run_metadata.json`` and skips a run whose stored key equals the current one (:func:`run_cache_inputs`,
+:func:`stored_cache_key`).
 
 Not covered: files a notebook reads that are named neither by a parameter nor under the data folder, and the
 network.  ``spamits report --force`` re-runs everything.
@@ -22,6 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from spamits.paths import PACKAGE_DIR, PROJECT_ROOT, data_dir
+from spamits.report.records import (
+    CELL_TIMEOUT,
+    KERNEL_NAME,
+    METADATA_FILE,
+    REPORT_RENDERER,
+    Run,
+    report_files,
+    required_path,
+)
 
 CACHE_FORMAT = 1
 """Bumped when the meaning of the key changes, so every stored key is stale."""
@@ -131,3 +141,29 @@ def cache_key(inputs: Mapping[str, Any]) -> str:
     """Hex SHA-256 of the canonical JSON of :func:`cache_inputs`."""
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run_cache_inputs(run: Run, static_images: bool, shared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The content hashes that key ``run`` (:func:`cache_inputs` with the report settings).
+
+    ``shared``: ``{"package": ..., "data": ...}`` computed once for several runs (else computed here).
+    """
+    shared = shared or {}
+    settings = {"kernel": KERNEL_NAME, "renderer": REPORT_RENDERER, "static_images": static_images,
+                "timeout": CELL_TIMEOUT}
+    requires = required_path(run.requires) if run.requires else None
+    return cache_inputs(run.notebook, run.parameters, requires=requires, settings=settings,
+                        package=shared.get("package"), data=shared.get("data"))
+
+
+def stored_cache_key(run: Run, out: Path) -> str | None:
+    """The cache key recorded with the good report of ``run`` in ``out``, or None (no complete report, or
+    unreadable)."""
+    folder = out / run.name
+    if not all((folder / name).is_file() for name in report_files(run.name)):
+        return None
+    try:
+        key = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")).get("cache_key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None

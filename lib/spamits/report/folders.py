@@ -21,7 +21,9 @@ from pathlib import Path
 
 from spamits.errors import ReportError
 
-log = logging.getLogger("spamits.report")
+log = logging.getLogger(__name__)
+
+__all__ = ["build_lock", "exchange", "publish", "remove_tree", "tidy_leftovers"]
 
 _LEFTOVER_RE = re.compile(r"^\.(?P<name>[a-z0-9][a-z0-9_-]{0,63}(?:\.failed)?)\.(?P<kind>tmp|old)-[A-Za-z0-9_]+$")
 
@@ -67,6 +69,7 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def remove_tree(path: Path) -> None:
+    """Remove the folder ``path`` and everything in it; nothing when it is not a folder."""
     if path.is_dir():
         shutil.rmtree(path)
 
