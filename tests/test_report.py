@@ -525,21 +525,20 @@ def test_two_cold_builds_are_byte_identical(tmp_path, figure_build, fixed_packag
 
 @pytest.mark.slow
 @pytest.mark.report
-def test_killed_build_leaves_the_previous_report_intact(tmp_path, monkeypatch):
-    out = tmp_path / "reports"
-    runs_file = write_runs(tmp_path, [figure_run("slow", "mccolo")])
+def test_killed_build_leaves_the_previous_report_intact(tmp_path, figure_build, monkeypatch):
+    out = copy_build(figure_build, tmp_path / "reports")  # the previous build: fig-a (the slow run) and fig-b
+    runs_file = tmp_path / "runs.yaml"
     monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")
-    assert report.run_all(runs_file, out) == 0
-    good = tree_bytes(out / "slow")
+    good = tree_bytes(out / "fig-a")
     index = (out / "index.html").read_bytes()
 
-    write_runs(tmp_path, [figure_run("slow", "grum", delay=120)])  # changed: it runs, and takes its time
+    write_runs(tmp_path, [figure_run("fig-a", "grum", delay=120)])  # changed: it runs, and takes its time
     env = {**os.environ, report.STATIC_IMAGES_ENV: "0"}
     proc = subprocess.Popen([sys.executable, "-m", "spamits", "report", "--runs", str(runs_file), "--out", str(out),
                              "-q"], env=env, cwd=tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not list(out.glob(".slow.tmp-*")):  # the run's temporary folder: the run has started
+        while not list(out.glob(".fig-a.tmp-*")):  # the run's temporary folder: the run has started
             assert proc.poll() is None, "the build ended before it could be interrupted"
             assert time.monotonic() < deadline, "the build never started the run"
             time.sleep(0.2)
@@ -548,15 +547,15 @@ def test_killed_build_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     finally:
         kill_tree(proc.pid)
         proc.wait(timeout=30)
-    assert tree_bytes(out / "slow") == good, "the previous report was touched"
+    assert tree_bytes(out / "fig-a") == good, "the previous report was touched"
     assert (out / "index.html").read_bytes() == index
-    assert not (out / "slow.failed").exists()
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["index.html", "slow"]
+    assert not (out / "fig-a.failed").exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["fig-a", "fig-b", "index.html"]
 
-    write_runs(tmp_path, [figure_run("slow", "grum")])  # the next build tidies the leftovers
+    write_runs(tmp_path, [figure_run("fig-a", "grum")])  # the next build tidies the leftovers
     assert report.run_all(runs_file, out) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "slow"]
-    assert json.loads((out / "slow" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "grum"
+    assert sorted(p.name for p in out.iterdir()) == ["fig-a", "fig-b", "index.html"]
+    assert json.loads((out / "fig-a" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "grum"
 
 
 @pytest.mark.slow
