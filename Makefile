@@ -100,9 +100,8 @@ test: venv syslibs browser
 
 # Inner loop: no browser, no report builds (the report build of test_ingest_e2e.py is deselected by name until
 # it carries the report marker).
-FAST_DESELECT := --deselect tests/test_ingest_e2e.py::test_make_report_builds_the_real_runs_from_derived_counts
 test-fast: venv syslibs
-	$(PY) -m pytest tests -m "not browser and not report" $(FAST_DESELECT)
+	$(PY) -m pytest tests -m "not browser and not report"
 
 # Unchanged runs are skipped (content hashes); SPAMITS_REPORT_ARGS passes options, e.g. "--force" or "--jobs 2".
 SPAMITS_REPORT_ARGS ?=

@@ -173,6 +173,7 @@ def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_
 
 
 @pytest.mark.slow
+@pytest.mark.report
 def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_root, capsys):
     site = tmp_path / "site"
     site.mkdir()

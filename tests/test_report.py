@@ -448,9 +448,7 @@ def test_cache_skips_unchanged_runs_and_reruns_only_the_changed_one(tmp_path, fi
     first = {name: tree_bytes(out / name) for name in ("fig-a", "fig-b")}
 
     caplog.set_level("INFO", logger="spamits.report")
-    started = time.monotonic()
-    assert report.run_all(runs_file, out, jobs=2) == 0
-    assert time.monotonic() - started < 5, "an unchanged rebuild must take seconds"
+    assert report.run_all(runs_file, out, jobs=2) == 0  # skipped runs are told by the log below, not by a clock
     assert {name: tree_bytes(out / name) for name in ("fig-a", "fig-b")} == first  # not even run_metadata.json changed
     assert "fig-a: unchanged, skipped" in caplog.text and "fig-b: unchanged, skipped" in caplog.text
     assert "2 unchanged (skipped), 0 to run" in caplog.text
