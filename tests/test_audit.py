@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamits import audit, audit_plots, events, robust
+from spamits import audit, audit_plots, events, results, robust
 from spamits.errors import DataValidationError
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "trap_audit.ipynb"
@@ -295,18 +295,12 @@ def test_fit_events_adds_real_rows_marked_real(tmp_path, monkeypatch):
 # --- the notebook ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_trap_audit_notebook_writes_the_audit_to_results_json(tmp_path):
-    import papermill
-
+def test_the_audit_as_results_json_records_it_all(tmp_path):
+    """What the notebook writes to results.json (``audit.to_dict`` through ``results.clean``), on known counts."""
     path = write_counts(tmp_path / "counts", ["2008-10", "2008-11", "2008-12"], freq="h", stem="trap_hourly",
                         value=1)
-    out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={"counts_path": str(path),
-                                                                    "results_path": str(tmp_path / "r.json")},
-                               kernel_name="python3", cwd=str(tmp_path), progress_bar=False, log_output=False)
-    res = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert res["run"] == {"counts_path": str(path), "manifest_path": None}
+    counts, manifest = audit.load_counts(path)
+    res = results.clean(audit.to_dict(counts, manifest))
     assert res["data"]["messages"] == 92 * 24 and res["data"]["freq"] == "h" and res["data"]["simulated"] is False
     assert res["data"]["months"] == ["2008-10", "2008-11", "2008-12"] and res["daily"]["mean"] == 24
     assert [r["share (%)"] for r in res["dating"]] == [90.0, 6.0, 4.0]
@@ -315,10 +309,6 @@ def test_trap_audit_notebook_writes_the_audit_to_results_json(tmp_path):
     assert {e["id"]: (e["pre_periods"], e["post_periods"], e["fits"]) for e in res["events"]} == {
         "mccolo": (41, 51, True), "srizbi": (56, 36, True)}
     assert res["findings"][0].startswith("REAL: counts of real spam-trap messages")
-    nb = json.loads(out.read_text(encoding="utf-8"))
-    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("name") == "stderr"], "warnings in the notebook's output"
-    assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) == 5
 
 
 @pytest.mark.slow
@@ -337,3 +327,8 @@ def test_trap_audit_notebook_on_counts_derived_from_the_real_fixtures(tmp_path):
     assert [(r["rule"], r["messages"]) for r in res["dating"]] == [("received", 101), ("date", 1), ("name", 0)]
     assert res["lag"]["quantiles"]["p50"] == 11.02 and res["lag"]["quantiles"]["max"] == 328.95
     assert res["events"] == []  # 1998-2007: no catalog event inside the span
+    assert res["run"] == {"counts_path": str(path), "manifest_path": None}
+    nb = json.loads((tmp_path / "out.ipynb").read_text(encoding="utf-8"))
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("name") == "stderr"], "warnings in the notebook's output"
+    assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) == 5
