@@ -129,3 +129,21 @@ def test_registries_name_every_family_and_error_model():
     assert "negbin" in str(its.FAMILY_MODELS["negbin"])
     with pytest.raises(ModelSpecError, match="family=3"):
         its.FAMILY_MODELS.get(3)
+
+
+def test_a_decay_estimate_at_its_search_bound_is_a_field_not_only_a_note():
+    """A lasting drop fitted as a decay: the half-life reaches the upper search bound; the result says so as a
+    field (``decay_at_bound``) and in its notes, and the cross-takedown table reads the field."""
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2010-01-01", periods=300, freq="D")
+    mean = np.where(index < pd.Timestamp("2010-08-01"), 200.0, 80.0)
+    y = pd.Series(rng.poisson(mean).astype(float), index=index)
+    res = its.fit(y, "2010-08-01", family="negbin", effect="decay", errors="iid")
+    label = res.events[0]
+    assert res.decay_at_bound == {label: ("upper",)}
+    assert [n for n in res.notes if "upper search bound" in n] == [n for n in res.notes if n.startswith(label)]
+    after = np.maximum(np.arange(300) - index.get_loc(pd.Timestamp("2010-08-01")), 0)
+    recovering = np.where(index < pd.Timestamp("2010-08-01"), 200.0, 200.0 - 120.0 * 0.8 ** after)
+    inside = its.fit(pd.Series(rng.poisson(recovering).astype(float), index=index), "2010-08-01",
+                     family="negbin", effect="decay", errors="iid")
+    assert inside.decay_at_bound == {} and not any("search bound" in n for n in inside.notes)

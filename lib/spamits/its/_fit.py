@@ -12,7 +12,7 @@ from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
-from spamits.its._profile import XTOL, Profile, estimate_decays, event_matrix, search, to_log_hl
+from spamits.its._profile import XTOL, DecayBound, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult, Payload
 from spamits.its.errormodels import ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
@@ -28,10 +28,10 @@ def estimate(model: ITSModel) -> ITSResult:
     family, errors, specs, obs = model.family, model.errors, list(model.specs), model.observed
     fam, err = FAMILY_MODELS.get(family), ERROR_MODELS.get(errors)
     y, base, off, yv = model.y, model.baseline, model.log_offset, model.yv
-    notes: list[str]
     base_obs, off_obs = base.to_numpy()[obs], off[obs]
-    deltas, nb_alpha, notes, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
-                                                      refine=not err.gls)
+    deltas, nb_alpha, bounds, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
+                                                       refine=not err.gls)
+    gls_notes: list[str] = []
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
     if fam.has_dispersion:  # the dispersion at the estimated decay rates, then one final fit with it
         start = est.irls(X, yv, off_obs, nb_alpha, start)
@@ -40,19 +40,21 @@ def estimate(model: ITSModel) -> ITSResult:
     if err.gls:  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
         first = est.estimate_at(family, X, yv, off_obs, nb_alpha,
                                 est.objective(family, X, yv, off_obs, nb_alpha, start)[1])
-        whitener, deltas, estimate, notes = _gls_stage(family, base_obs, specs, deltas, yv, off_obs, obs, first, X,
-                                                       notes)
+        whitener, deltas, estimate, bounds, gls_notes = _gls_stage(family, base_obs, specs, deltas, yv, off_obs,
+                                                                   obs, first, X, bounds)
     else:
         estimate = est.final_fit(family, X, yv, off_obs, nb_alpha, start)
     X_full, event_cols = _full_design(base, specs, deltas)
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, estimate.scale, estimate.beta,
                       whitener)
+    notes = [b.note for b in bounds] + gls_notes
     control_table = _control_check(y, model.control_logs, obs, specs, notes)
     notes = notes + _stop_notes(y, specs)
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=model.alpha, n_draws=model.n_draws,
         seed=model.seed, whitener=whitener, seasonality=model.seasonality, kind=model.frequency, notes=notes,
+        decay_bounds=tuple(bounds),
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
         control_check=control_table,
     )
@@ -70,27 +72,28 @@ def _stop_notes(y: pd.Series, specs: list[design.EventSpec]) -> list[str]:
 
 def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
                yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, first: est.Estimate, X: np.ndarray,
-               notes: list[str]) -> tuple[gls.Whitener, dict[str, float], est.Estimate, list[str]]:
+               bounds: list[DecayBound]
+               ) -> tuple[gls.Whitener, dict[str, float], est.Estimate, list[DecayBound], list[str]]:
     """errors="ar1": whiten by the residual process of the first fit, then estimate by GLS.
 
     The decay rates and the other coefficients are found by alternating: the decay rates minimise the whitened
     objective linearised at the current fit (``gls.LinearisedProfile``), then the GLS fit at those rates is
     updated, until the rates move by less than the profile's tolerance (at most ``GLS_ROUNDS`` rounds).  Returns
-    the whitener, the decay rates, the GLS estimate and the notes (the decay-bound notes are those of the GLS
-    profile).
+    the whitener, the decay rates, the GLS estimate, the estimates at a search bound (those of the GLS profile
+    when there are decay rates) and a note when the rates had not settled.
     """
     pos = np.flatnonzero(obs)
     _, pearson, _ = FAMILY_MODELS.get(family).weights(yv, first.eta, first.nb_alpha)
     whitener = gls.Whitener.from_process(*(float(v[0]) for v in cov_mod.residual_processes(pearson[None], pos, X)))
     beta = None if family in est.GAUSSIAN else first.beta
     decays = [s for s in specs if s.effect == "decay"]
+    notes: list[str] = []
     if decays:
-        notes = [n for n in notes if "search bound" not in n]
         beta_hat = first.beta
         for _round in range(GLS_ROUNDS):
             profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale,
                               beta_hat, whitener)
-            decay_notes = search(profile, near=_round > 0)
+            bounds = search(profile, near=_round > 0)
             moved = max(abs(to_log_hl(profile.deltas[s.label]) - to_log_hl(deltas[s.label])) for s in decays)
             deltas = dict(profile.deltas)
             _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.nb_alpha, whitener, beta)
@@ -98,12 +101,11 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
             if moved < XTOL:
                 break
         else:
-            decay_notes.append(f"the GLS decay rates still moved by {moved:.2g} (log half-life) after "
-                               f"{GLS_ROUNDS} rounds; the estimates are those of the last round")
-        notes = notes + decay_notes
+            notes.append(f"the GLS decay rates still moved by {moved:.2g} (log half-life) after "
+                         f"{GLS_ROUNDS} rounds; the estimates are those of the last round")
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
     estimate = gls.final_fit(family, X, yv, off_obs, first.nb_alpha, whitener, beta)
-    return whitener, deltas, estimate, notes
+    return whitener, deltas, estimate, bounds, notes
 
 
 # --- estimation ----------------------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
                seed, seasonality, kind, notes, control_mode, share_scale, profile, control_check,
-               whitener) -> Payload:
+               whitener, decay_bounds) -> Payload:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -146,7 +148,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         loglik=estimate.loglik,
         alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
         share_scale=share_scale, profile=profile, control_check=control_check,
-        whitener=whitener,
+        whitener=whitener, decay_bounds=decay_bounds,
     )
 
 

@@ -13,6 +13,8 @@ refits at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import optimize, stats
 
@@ -221,13 +223,14 @@ def _log_hl(theta: float) -> float:
 
 def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventSpec], yv: np.ndarray,
                     off_obs: np.ndarray, obs: np.ndarray, refine: bool = True
-                    ) -> tuple[dict[str, float], float, list[str], np.ndarray | None]:
+                    ) -> tuple[dict[str, float], float, list[DecayBound], np.ndarray | None]:
     """Decay rates by profile likelihood (coordinate-wise over log half-lives) and the NB dispersion.
 
     ``refine=False``: grid points only (the first stage of a GLS fit, whose rates are estimated again).
 
     Returns the decay rates, the NB dispersion the profile used (estimated at a 7-period half-life, 0 unless
-    negbin), notes, and the count-family coefficients at the estimated rates (None for Gaussian families).
+    negbin), the estimates at a search bound, and the count-family coefficients at the estimated rates (None for
+    Gaussian families).
     """
     decays = [s for s in specs if s.effect == "decay"]
     n = len(obs)
@@ -238,19 +241,38 @@ def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventS
         profile.beta = est.irls(X, yv, off_obs)
         if family == "negbin":
             profile.nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ profile.beta + off_obs), X.shape[1])
-    notes = search(profile, refine)
-    return profile.deltas, profile.nb_alpha, notes, profile.beta
+    bounds = search(profile, refine)
+    return profile.deltas, profile.nb_alpha, bounds, profile.beta
 
 
-def search(profile: Profile, refine: bool = True, near: bool = False) -> list[str]:
+@dataclass(frozen=True)
+class DecayBound:
+    """A decay-rate estimate that reached a search bound: the event's ``label``, the ``side`` (``"upper"``: no
+    recovery within the search range; ``"lower"``: at most a one-period pulse) and the upper bound in periods."""
+
+    label: str
+    side: str
+    upper_periods: float
+
+    @property
+    def note(self) -> str:
+        """The result note that says so."""
+        if self.side == "upper":
+            return (f"{self.label}: the estimated half-life is at the upper search bound ({self.upper_periods:.0f} "
+                    f"periods): the data show no recovery; consider effect='step'")
+        return (f"{self.label}: the estimated half-life is at the lower search bound: the effect is at most a "
+                "one-period pulse")
+
+
+def search(profile: Profile, refine: bool = True, near: bool = False) -> list[DecayBound]:
     """Minimise the profile of every decay rate in turn (twice round when there are several), in place.
 
     ``refine=False`` stops at the best grid point (a first-stage fit); ``near=True`` searches close to the
-    current rates first (a later round of the GLS iteration, see ``Profile.minimise``).  Returns notes on
-    estimates at a search bound.
+    current rates first (a later round of the GLS iteration, see ``Profile.minimise``).  Returns the estimates
+    that reached a search bound, in the order first met, each once.
     """
     decays = [s for s in profile.specs if s.effect == "decay"]
-    notes: list[str] = []
+    bounds: list[DecayBound] = []
     for _round in range(2 if len(decays) > 1 else 1):
         for spec in decays:
             current = to_log_hl(profile.deltas[spec.label]) if near else None
@@ -258,9 +280,7 @@ def search(profile: Profile, refine: bool = True, near: bool = False) -> list[st
             profile.deltas[spec.label] = float(to_delta(log_hl))
             lo, hi = search_bounds(profile.n, spec)
             if log_hl > hi - 0.05:
-                notes.append(f"{spec.label}: the estimated half-life is at the upper search bound "
-                             f"({np.exp(hi):.0f} periods): the data show no recovery; consider effect='step'")
+                bounds.append(DecayBound(spec.label, "upper", float(np.exp(hi))))
             if log_hl < lo + 0.05:
-                notes.append(f"{spec.label}: the estimated half-life is at the lower search bound: the effect "
-                             "is at most a one-period pulse")
-    return list(dict.fromkeys(notes))
+                bounds.append(DecayBound(spec.label, "lower", float(np.exp(hi))))
+    return list(dict.fromkeys(bounds))

@@ -52,6 +52,7 @@ class Payload:
     profile: object = None  # _profile.Profile: the decay-rate profile likelihood
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
+    decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
 
     @cached_property
     def process(self) -> ResidualProcess:
@@ -111,6 +112,16 @@ class ITSResult:
     @property
     def notes(self) -> list[str]:
         return list(self._p.notes)
+
+    @property
+    def decay_at_bound(self) -> dict[str, tuple[str, ...]]:
+        """{event label: the search bounds its half-life estimate reached (``"upper"``: no recovery within the
+        search range; ``"lower"``: at most a one-period pulse)}; events whose estimate is inside are absent.
+        The same facts as the notes, as fields, so nothing has to be read back from text."""
+        out: dict[str, tuple[str, ...]] = {}
+        for bound in self._p.decay_bounds:
+            out[bound.label] = (*out.get(bound.label, ()), bound.side)
+        return out
 
     @property
     def simulated(self) -> bool:

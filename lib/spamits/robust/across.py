@@ -59,8 +59,7 @@ def _takedown_row(label: str, result: object) -> dict:
     half = eff.loc["half_life"] if "half_life" in eff.index else None
     for key, col in (("half_life", "estimate"), ("half_life_low", "ci_low"), ("half_life_high", "ci_high")):
         row[key] = float(half[col]) if half is not None else np.nan
-    row["half_life_at_bound"] = bool(half is not None and any("upper search bound" in n and event_id in n
-                                                             for n in result.notes))
+    row["half_life_at_bound"] = bool(half is not None and "upper" in result.decay_at_bound.get(event_id, ()))
     impact = result.impact(start=ev.date, end=ev.date + pd.Timedelta(days=HORIZON - 1), events=[event_id])
     row.update({f"relative_{HORIZON}": impact["relative"], f"relative_{HORIZON}_low": impact["relative_low"],
                 f"relative_{HORIZON}_high": impact["relative_high"]})
