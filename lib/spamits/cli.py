@@ -10,6 +10,7 @@ Exit codes: 0 success; 1 a spamits error (message on stderr) or a failed report 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -182,7 +183,7 @@ def _cmd_data_count(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if report.extra.get("edge_note"):
         print(f"spamits: note: {report.extra['edge_note']}", file=sys.stderr)
-    rows = len(report.frame(args.freq))
+    rows = json.loads(sidecar.read_text(encoding="utf-8"))["rows"]  # as written, not counted again
     print(f"wrote {csv_path} ({rows} {'hours' if args.freq == 'hour' else 'days'}, {report.messages} messages) "
           f"and {sidecar.name}")
     return 0

@@ -12,19 +12,22 @@ URL and fetch time from the fetch log, and the same tallies per archive).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
+import pandas as pd
+
 from spamits import paths
+from spamits.data import DERIVED_SOURCES
 from spamits.errors import DataValidationError
 from spamits.ingest.dating import PROBLEMS
 from spamits.ingest.mailcount import count_path, detect_format
 from spamits.ingest.manifest import write_derived
+from spamits.ingest.months import month_range
 from spamits.ingest.tally import FREQS, SKIP_REASONS, CountReport
 
 __all__ = ["LICENCES", "METHODS", "OUTPUTS", "count_to_csv", "default_output", "parse_months"]
 
-OUTPUTS = {"day": "untroubled_daily.csv", "hour": "untroubled_hourly.csv"}
+OUTPUTS = {"day": DERIVED_SOURCES["untroubled"], "hour": "untroubled_hourly.csv"}
 """Default file names of the untroubled counts under ``data/derived/``."""
 
 METHODS = {
@@ -42,7 +45,6 @@ LICENCES = {
                    "terms of reuse were not verified: do not redistribute the messages, ask before publishing"),
     "mail": "counts derived from the researcher's own mail; terms are the researcher's",
 }
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def default_output(freq: str = "day") -> Path:
@@ -56,8 +58,6 @@ def parse_months(start: str | None, end: str | None) -> list[str] | None:
         return None
     if start is None or end is None:
         raise DataValidationError("give both --from and --to (YYYY-MM), or neither to count every month found.")
-    from spamits.ingest.fetch import month_range
-
     return month_range(start, end)
 
 
@@ -88,7 +88,8 @@ def count_to_csv(path: str | os.PathLike, out: str | os.PathLike | None = None, 
         raise DataValidationError(f"{path}: no message could be counted ({'; '.join(report.summary()[1:]) or 'empty'}"
                                   f"); nothing written.")
     try:
-        written = write_derived(report.frame(freq), out, _provenance(path, fmt, freq, report))
+        frame = report.frame(freq)
+        written = write_derived(frame, out, _provenance(path, fmt, freq, report, frame))
     except OSError as exc:
         raise DataValidationError(f"-o {out}: could not be written ({exc.strerror or exc}); choose another output "
                                   f"path. Nothing was left half-written.") from None
@@ -107,20 +108,15 @@ def _check_output(out: Path) -> None:
                                   f"output folder.")
 
 
-def _provenance(path: str | os.PathLike, fmt: str, freq: str, report: CountReport) -> dict:
+def _provenance(path: str | os.PathLike, fmt: str, freq: str, report: CountReport, frame: pd.DataFrame) -> dict:
     kind = "untroubled" if fmt == "untroubled" else "mail"
     tallies = report.to_dict()
     out = {"format": fmt, "freq": freq, "method": METHODS[kind].format(freq=freq), "licence": LICENCES[kind],
            "data_note": "REAL: counts of real trapped messages, dated as stated in method",
-           "source_path": str(path), "months": report.months or _months_of(report),
+           "source_path": str(path), "months": report.months or sorted({d[:7] for d in frame["date"]}),
            "skip_reasons": {k: SKIP_REASONS[k] for k in tallies["skipped"] if k in SKIP_REASONS},
            "problem_notes": {k: PROBLEMS[k] for k in tallies["problems"] if k in PROBLEMS}}
     return {**tallies, **out}
-
-
-def _months_of(report: CountReport) -> list[str]:
-    frame = report.frame("day")
-    return sorted({d[:7] for d in frame["date"]})
 
 
 def _fetched(path: Path) -> dict[str, dict]:

@@ -45,6 +45,7 @@ from spamits import paths
 from spamits._atomic import write_atomic
 from spamits.errors import DataValidationError
 from spamits.ingest.index import USER_AGENT, ArchiveIndex, FetchError, fetch_index, month_span, resolve
+from spamits.ingest.months import month_range
 from spamits.ingest.progress import human_bytes
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_BYTES", "FETCH_LOG", "FetchError", "FetchResult", "default_dest",
@@ -58,9 +59,7 @@ SEVEN_ZIP_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
 DEFAULT_MAX_BYTES = 100 * 10**9
 """Largest archive accepted by default: 100 GB (decimal, 10^9 bytes), far above any spam-trap year; a guard
 against a server that never stops sending, not a size estimate.  ``--max-size GB`` changes it."""
-MAX_MONTHS = 600
 _BLOCK = 1 << 16
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 Progress = Callable[[str, int, int | None], None]
 Notify = Callable[[str], None]
@@ -85,29 +84,6 @@ class FetchResult:
 def default_dest() -> Path:
     """``data/raw/untroubled`` under the data folder."""
     return paths.data_dir() / "raw" / "untroubled"
-
-
-def month_range(start: str, end: str) -> list[str]:
-    """Every month from ``start`` to ``end`` inclusive, as ``YYYY-MM`` strings."""
-    first, last = _month(start, "--from"), _month(end, "--to")
-    if last < first:
-        raise DataValidationError(f"--to {end} is before --from {start}; give the months oldest first.")
-    count = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
-    if count > MAX_MONTHS:
-        raise DataValidationError(f"{start} to {end} is {count} months; fetch at most {MAX_MONTHS} at once.")
-    year, month = first
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def _month(text: str, option: str) -> tuple[int, int]:
-    match = _MONTH.match(str(text))
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1990:
-        raise DataValidationError(f"{option} {text!r}: write a month as YYYY-MM, e.g. 2008-11.")
-    return int(match.group(1)), int(match.group(2))
 
 
 def read_fetch_log(dest: str | os.PathLike) -> dict:

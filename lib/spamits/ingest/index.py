@@ -45,7 +45,8 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from spamits import __version__
-from spamits.errors import DataValidationError, SpamitsError
+from spamits.errors import SpamitsError
+from spamits.ingest.months import archive_kind, next_month, parse_month
 
 __all__ = ["MAX_INDEX_BYTES", "USER_AGENT", "ArchiveIndex", "FetchError", "ListedArchive", "fetch_index",
            "month_span", "read_index", "resolve"]
@@ -54,14 +55,10 @@ USER_AGENT = f"spamits/{__version__} (research; spam-trap archive download)"
 MAX_INDEX_BYTES = 8 * 1024 * 1024
 """An index page larger than this (8 MiB) is refused: a folder listing of a few hundred archives is ~100 kB."""
 
-_YEAR_NAME = re.compile(r"^(\d{4})\.7z$")
-_MONTH_NAME = re.compile(r"^(\d{4})-(\d{2})\.7z$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?|\d{2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}(?::\d{2})?")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?)$")
 _SIZE_FACTORS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _TAIL_STOPS = {"a", "br", "li", "p", "div", "tr", "table", "ul", "ol", "hr"}
-MIN_YEAR = 1990
 
 
 class FetchError(SpamitsError, OSError):
@@ -119,26 +116,14 @@ class ArchiveIndex:
 
 def month_span(months: Iterable[str]) -> str:
     """Months as compact runs without spaces: ``2006-01..2006-12``, ``2006-01..2006-03,2006-05``."""
-    keys = sorted({_month_key(m) for m in months})
-    runs: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    keys = sorted({"{:04d}-{:02d}".format(*parse_month(m)) for m in months})
+    runs: list[tuple[str, str]] = []
     for key in keys:
-        if runs and _next_month(runs[-1][1]) == key:
+        if runs and next_month(runs[-1][1]) == key:
             runs[-1] = (runs[-1][0], key)
         else:
             runs.append((key, key))
-    text = [f"{a[0]:04d}-{a[1]:02d}" + (f"..{b[0]:04d}-{b[1]:02d}" if b != a else "") for a, b in runs]
-    return ",".join(text)
-
-
-def _month_key(month: str) -> tuple[int, int]:
-    match = _MONTH.match(str(month))
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise DataValidationError(f"{month!r}: not a month; write it as YYYY-MM, e.g. 2008-11.")
-    return int(match.group(1)), int(match.group(2))
-
-
-def _next_month(key: tuple[int, int]) -> tuple[int, int]:
-    return (key[0] + 1, 1) if key[1] == 12 else (key[0], key[1] + 1)
+    return ",".join(a + (f"..{b}" if b != a else "") for a, b in runs)
 
 
 class _Links(HTMLParser):
@@ -254,13 +239,10 @@ def read_index(html: str, base_url: str) -> ArchiveIndex:
         name, url = located
         if name in found or name in unrecognised:
             continue
-        year_match, month_match = _YEAR_NAME.match(name), _MONTH_NAME.match(name)
+        kind = archive_kind(name)
         modified, size = _columns(after)
-        if year_match and int(year_match.group(1)) >= MIN_YEAR:
-            found[name] = ListedArchive(name, url, "year", int(year_match.group(1)), None, size, modified)
-        elif (month_match and int(month_match.group(1)) >= MIN_YEAR and 1 <= int(month_match.group(2)) <= 12):
-            found[name] = ListedArchive(name, url, "month", int(month_match.group(1)), int(month_match.group(2)),
-                                        size, modified)
+        if kind is not None:
+            found[name] = ListedArchive(name, url, *kind, size, modified)
         elif name.lower().endswith(".7z"):
             unrecognised.append(name)
     archives = sorted(found.values(), key=lambda a: (a.year, a.month or 0))
@@ -306,7 +288,7 @@ def resolve(months: Iterable[str], index: ArchiveIndex) -> dict[str, list[str]]:
     plan: dict[str, list[str]] = {}
     uncovered: list[str] = []
     for month in months:
-        year, number = _month_key(month)
+        year, number = parse_month(month)
         text = f"{year:04d}-{number:02d}"
         for name in (f"{text}.7z", f"{year:04d}.7z"):
             if index.get(name) is not None:

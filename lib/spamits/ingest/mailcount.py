@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import stat
 import time
 from collections.abc import Iterator
@@ -31,7 +30,8 @@ from pathlib import Path
 
 from spamits.errors import DataValidationError
 from spamits.ingest.dating import parse_date
-from spamits.ingest.tally import CountReport
+from spamits.ingest.months import archive_kind
+from spamits.ingest.tally import FROM_LINE, CountReport
 
 __all__ = ["FORMATS", "HEADER_LIMIT", "CountReport", "count_path", "detect_format", "parse_date"]
 
@@ -42,8 +42,6 @@ HEADER_LIMIT = 64 * 1024
 """Bytes of a message read at most to find its headers."""
 _CHUNK = 16 * 1024
 _LINE_LIMIT = 64 * 1024
-_FROM_LINE = re.compile(rb"From \S+ +.*\d\d:\d\d.*\d{4}")
-_ARCHIVE = re.compile(r"\d{4}(?:-\d{2})?\.7z")
 
 
 # ------------------------------------------------------------------------------------------- walking
@@ -147,7 +145,7 @@ def _count_mbox(path: Path, report: CountReport, now: float) -> None:
                 if state == "header":
                     dater(bytes(header), f"{path} message {number}")
                 number += 1
-                if _FROM_LINE.match(line) is None:
+                if FROM_LINE.match(line) is None:
                     report.problem("from_line_malformed", f"{path} message {number}")
                 header.clear()
                 state = "header"
@@ -186,7 +184,7 @@ def detect_format(path: str | os.PathLike) -> str:
         names = {entry.name for entry in os.scandir(p)}
         if names & {"cur", "new"}:
             return "maildir"
-        if any(_ARCHIVE.fullmatch(n) for n in names):
+        if any(archive_kind(n) for n in names):
             return "untroubled"
         if any(n.lower().endswith(".eml") for n in names):
             return "eml"

@@ -9,6 +9,7 @@ capped counter per month.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import Counter
@@ -20,7 +21,8 @@ from spamits.errors import DataValidationError
 from spamits.ingest import dating
 from spamits.ingest.dating import PROBLEMS, Dated
 
-__all__ = ["FREQS", "LAG_EDGES_HOURS", "PROBLEMS", "SKIP_REASONS", "CountReport", "month_hours", "month_of"]
+__all__ = ["FREQS", "FROM_LINE", "LAG_EDGES_HOURS", "PROBLEMS", "SKIP_REASONS", "CountReport", "month_hours",
+           "month_of"]
 
 FREQS = {"day": 24, "hour": 1}
 """Output frequencies and their length in hours."""
@@ -33,7 +35,8 @@ _RECIPIENT_CAP = 5_000
 _MAX_EXAMPLES = 5
 _HOUR = 3600
 _FIRST_LINE = re.compile(rb"[!-9;-~]{1,200}[ \t]*:")
-_FROM_LINE = re.compile(rb"From \S+ +.*\d\d:\d\d.*\d{4}")
+FROM_LINE = re.compile(rb"From \S+ +.*\d\d:\d\d.*\d{4}")
+"""An mbox ``From `` separator line with the usual sender and date."""
 
 SKIP_REASONS = {
     "empty": "empty file or entry",
@@ -137,7 +140,7 @@ class CountReport:
             return False
         if head.startswith(b"From "):
             line, _, head = head.partition(b"\n")
-            if _FROM_LINE.match(line) is None:
+            if FROM_LINE.match(line) is None:
                 self.problem("from_line_malformed", where)
         header, ended = dating.split_header(head)
         if not ended and not complete:
@@ -224,9 +227,7 @@ class CountReport:
         edges = list(LAG_EDGES_HOURS)
         counts = [0] * (len(edges) - 1)
         for minute, k in self.lag_minutes.items():
-            hours = minute / 60
-            slot = sum(1 for edge in edges[1:-1] if hours >= edge)
-            counts[slot] += k
+            counts[bisect.bisect_right(edges, minute / 60, 1, len(edges) - 1) - 1] += k
         keys = ("min", "p10", "p50", "p90", "max")
         if n == 0:
             return {"n": 0, "quantiles": dict.fromkeys(keys), "edges": edges, "counts": counts}

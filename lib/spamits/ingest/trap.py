@@ -24,32 +24,22 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 
 from spamits.errors import DataValidationError
 from spamits.ingest import sevenzip
+from spamits.ingest.months import archive_months, next_month
 from spamits.ingest.tally import CountReport, month_of
 
 __all__ = ["archive_months", "count_archives", "find_archives"]
 
 logger = logging.getLogger(__name__)
 
-_ARCHIVE_NAME = re.compile(r"^(\d{4})(?:-(\d{2}))?\.7z$")
 _FOLDER = re.compile(r"^(\d{4})/(\d{2})/")
 _UNSAFE = re.compile(r"(^/|^[A-Za-z]:|\\|\x00|(^|/)\.\.(/|$))")
-
-
-def archive_months(path: str | os.PathLike) -> list[str] | None:
-    """Months an archive's name says it holds: ``2008.7z`` -> 2008-01..2008-12, ``2008-11.7z`` -> [2008-11]."""
-    match = _ARCHIVE_NAME.match(Path(path).name)
-    if not match:
-        return None
-    year, month = match.group(1), match.group(2)
-    if month is None:
-        return [f"{year}-{m:02d}" for m in range(1, 13)]
-    return [f"{year}-{month}"] if 1 <= int(month) <= 12 else None
 
 
 def find_archives(path: str | os.PathLike) -> list[Path]:
@@ -103,8 +93,6 @@ def count_archives(path: str | os.PathLike, *, months: list[str] | None = None, 
     ``report.extra["archives"]`` holds one dict per archive (name, sha256, bytes, entries, messages,
     dated_by, lag_hours, skipped, recipients, ...).
     """
-    import time
-
     from spamits.data import file_sha256
 
     now = time.time() if now is None else now
@@ -173,7 +161,7 @@ def _edge_note(months: list[str], folders: set[str]) -> str:
     if not months or not folders:
         return ""
     unread = [m for m in months if m not in folders]
-    short = [m for m in months if _next_month(m) not in folders and m in folders]
+    short = [m for m in months if next_month(m) not in folders and m in folders]
     notes = []
     if unread:
         notes.append(f"{_some(unread)}: no folder of {'this month' if len(unread) == 1 else 'these months'} was "
@@ -183,11 +171,6 @@ def _edge_note(months: list[str], folders: set[str]) -> str:
                      f"(up to two weeks) after it arrives, and the next month's folder, where such late-filed "
                      f"messages sit, was not read")
     return "; ".join(notes)
-
-
-def _next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + (number == 12):04d}-{number % 12 + 1:02d}"
 
 
 def _some(months: list[str], shown: int = 4) -> str:

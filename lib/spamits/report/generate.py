@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from spamits.errors import ReportError
+from spamits.ingest.derive import OUTPUTS
 from spamits.report.parameters import check_run_parameters
 from spamits.report.records import CROSS_TAKEDOWN_RUN, DEFAULT_NOTEBOOK, Run, required_path
 
@@ -21,8 +22,8 @@ log = logging.getLogger(__name__)
 GENERATE_KEY = "generate"
 """An entry ``- generate: untroubled`` stands for the runs made from the derived spam-trap counts (see
 :func:`untroubled_runs`)."""
-UNTROUBLED_DAILY = "data/derived/untroubled_daily.csv"
-UNTROUBLED_HOURLY = "data/derived/untroubled_hourly.csv"
+UNTROUBLED_DAILY = f"data/derived/{OUTPUTS['day']}"
+UNTROUBLED_HOURLY = f"data/derived/{OUTPUTS['hour']}"
 TRAP_AUDIT_RUN = "trap-audit"
 TRAP_AUDIT_NOTEBOOK = "trap_audit.ipynb"
 
