@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local "
                              "processes; workers need spamits installed and the output folder shared")
+    report.add_argument("--self-contained", action="store_true",
+                        help="embed plotly.js (5 MB) in every HTML page, so one page works on its own (e.g. "
+                             "mailed); default: the pages share one copy in reports/_static/")
     report.add_argument("-q", "--quiet", action="store_true", help="log errors only (no progress lines)")
     report.set_defaults(func=_cmd_report)
 
@@ -242,7 +245,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from spamits import report  # papermill and nbconvert are slow to import: only for this command
 
     return report.run_all(runs_file=args.runs, out_dir=args.out, only=args.only, jobs=args.jobs, force=args.force,
-                          scheduler=args.scheduler)
+                          scheduler=args.scheduler, self_contained=args.self_contained)
 
 
 def _cmd_events_list(args: argparse.Namespace) -> int:

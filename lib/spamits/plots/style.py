@@ -5,9 +5,11 @@ when the data are simulated.  Plotted numbers are rounded and written as plain l
 figure's JSON is identical from run to run (nbval compares it exactly).
 
 Importing this module registers the renderer ``spamits_html`` (the classic notebook HTML output with plotly.js
-embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN) and sets the default renderer
-from the environment variable ``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab
-shows; the report build uses ``"plotly_mimetype+spamits_html"`` so the HTML pages work offline).
+embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN), and ``spamits_html_shared``
+(the same figure HTML without plotly.js: the page it ends up in loads plotly.js itself, as the report pages do
+from ``reports/_static/``), and sets the default renderer from the environment variable
+``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab shows; the report build uses
+``"plotly_mimetype+spamits_html_shared"``: JupyterLab shows the mimetype, the HTML pages the HTML).
 """
 
 from __future__ import annotations
@@ -35,11 +37,21 @@ RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
 
 
 class DeterministicNotebookRenderer(NotebookRenderer):
-    """Notebook HTML renderer with reproducible div ids (``spamits-fig-1``, ...) and no CDN MathJax."""
+    """Notebook HTML renderer with reproducible div ids (``spamits-fig-1``, ...) and no CDN MathJax.
 
-    def __init__(self) -> None:
+    ``embed_plotlyjs=True``: the first figure of a kernel is preceded by one output holding plotly.js (about
+    5 MB; what a classic notebook needs).  ``False``: no plotly.js at all, for notebooks converted into pages
+    that load plotly.js themselves (the report pages: one shared copy per ``reports/`` folder).
+    """
+
+    def __init__(self, *, embed_plotlyjs: bool = True) -> None:
         super().__init__(connected=False, include_plotlyjs=False)
+        self.embed_plotlyjs = embed_plotlyjs
         self._ids = itertools.count(1)
+
+    def activate(self) -> None:
+        if self.embed_plotlyjs:
+            super().activate()
 
     def to_mimebundle(self, fig_dict: dict) -> dict:
         html = pio.to_html(fig_dict, config=self.config, include_plotlyjs=False, include_mathjax=False,
@@ -49,6 +61,7 @@ class DeterministicNotebookRenderer(NotebookRenderer):
 
 
 pio.renderers["spamits_html"] = DeterministicNotebookRenderer()
+pio.renderers["spamits_html_shared"] = DeterministicNotebookRenderer(embed_plotlyjs=False)
 pio.renderers.default = os.environ.get(RENDERER_ENV, "plotly_mimetype")
 
 

@@ -9,7 +9,9 @@ One module per job (imports point down this list; none imports the package ``__i
 - :mod:`~spamits.report.runs`: the runs file (:func:`load_runs`)
 - :mod:`~spamits.report.cache`: content hashes that let a build skip unchanged runs
 - :mod:`~spamits.report.folders`: atomic publish, the build lock, tidying after an interrupted build
+- :mod:`~spamits.report.assets`: the one plotly.js of a ``reports/`` folder (``_static/``) and how pages load it
 - :mod:`~spamits.report.notebook`: reproducible notebook bytes, static figure images, HTML pages
+- :mod:`~spamits.report.pdf`: the reviewer page printed to ``<name>.pdf`` by headless Chromium
 - :mod:`~spamits.report.execute`: one run (:func:`execute_run`: papermill, then the pages, then publish)
 - :mod:`~spamits.report.executors`: local process pool or Dask cluster; Ctrl-C ends every process started
 - :mod:`~spamits.report.index`: ``reports/index.html`` (:func:`build_index`)

@@ -9,9 +9,13 @@ rename:
 
     <name>.html        reviewer page: outputs only, figures interactive (PNG where JavaScript does not run)
     <name>.full.html   the same with every code cell
-    <name>.ipynb       the executed notebook (each figure as plotly JSON, HTML and PNG)
+    <name>.ipynb       the executed notebook (each figure as plotly JSON, HTML and PNG; no plotly.js)
+    <name>.pdf         the reviewer page printed by headless Chromium (with the static images)
     results.json       the numbers the notebook wrote
     run_metadata.json  the ONLY file with build times, durations, cache key and the input hashes
+
+The pages load plotly.js from ``reports/_static/plotly-<version>.min.js``, one copy for the whole folder
+(:mod:`spamits.report.assets`), or embed it with ``self_contained=True``.
 
 A failed run never replaces the previous good report: its folder goes to ``reports/<name>.failed/`` (with
 ``error.txt``; its HTML shows where it failed), the other runs go on, and the build exits with code 1.  A build
@@ -30,6 +34,7 @@ from pathlib import Path
 from spamits.errors import ReportError
 from spamits.report import cache, folders
 from spamits.report import notebook as nbtools
+from spamits.report.assets import ensure_shared_plotlyjs
 from spamits.report.executors import Job, default_jobs, execute_all
 from spamits.report.index import build_index
 from spamits.report.interrupts import deferred_interrupts
@@ -57,6 +62,7 @@ def run_all(
     force: bool = False,
     scheduler: str | None = None,
     static_images: bool | None = None,
+    self_contained: bool = False,
 ) -> int:
     """Build the reports of the runs file (or of the runs named in ``only``), then write ``index.html``.
 
@@ -64,7 +70,9 @@ def run_all(
     since its good report is skipped unless ``force``.  The others run ``jobs`` at a time (default: one per
     core) in worker processes, or on the Dask cluster whose scheduler is at ``scheduler`` (e.g.
     ``tcp://10.0.0.5:8786``; the workers need this package and the output folder on a shared file system).
-    ``static_images``: None follows ``SPAMITS_STATIC_IMAGES`` (see there).  Progress is logged (INFO).
+    ``static_images``: None follows ``SPAMITS_STATIC_IMAGES`` (see there); with them each run also gets its
+    ``<name>.pdf``.  Pages load the one shared ``<out>/_static/plotly-<version>.min.js``; ``self_contained``
+    embeds plotly.js in every page instead (a page that can be mailed on its own).  Progress is logged (INFO).
     Returns the exit code: 0 when every run executed succeeded, 1 if any failed.  Raises :class:`ReportError`
     for a bad runs file, an unknown name in ``only``, a bad ``jobs``, or a second build in the same folder.
     KeyboardInterrupt (Ctrl-C) ends the runs' processes, removes their temporary folders, releases the lock and
@@ -81,7 +89,9 @@ def run_all(
     with folders.build_lock(out):
         folders.tidy_leftovers(out)
         try:
-            fresh, todo = _check_cache(selected, out, static, force)
+            if not self_contained:
+                ensure_shared_plotlyjs(out)  # also for unchanged runs: their pages load it
+            fresh, todo = _check_cache(selected, out, static, force, self_contained)
             where = f"Dask scheduler {scheduler}" if scheduler else f"{min(jobs, max(len(todo), 1))} process(es)"
             log.info("%d run(s): %d unchanged (skipped), %d to run on %s", len(selected), len(fresh), len(todo),
                      where)
@@ -125,14 +135,14 @@ def _static_images_setting(requested: bool | None) -> bool:
     return False
 
 
-def _check_cache(runs: Sequence[Run], out: Path, static: bool, force: bool) -> tuple[dict[str, RunOutcome],
-                                                                                       list[Job]]:
+def _check_cache(runs: Sequence[Run], out: Path, static: bool, force: bool,
+                 self_contained: bool = False) -> tuple[dict[str, RunOutcome], list[Job]]:
     """Split ``runs`` into unchanged ones (outcome from disk, stale failure folders removed) and jobs to run."""
     shared = {"package": cache.package_digest(), "data": cache.data_digests()}
     cached: dict[str, RunOutcome] = {}
     todo: list[Job] = []
     for run in runs:
-        inputs = cache.run_cache_inputs(run, static, shared)
+        inputs = cache.run_cache_inputs(run, static, shared, self_contained=self_contained)
         key = cache.cache_key(inputs)
         if not force and cache.stored_cache_key(run, out) == key:
             folders.remove_tree(out / f"{run.name}.failed")  # the failure was of other inputs
@@ -141,7 +151,7 @@ def _check_cache(runs: Sequence[Run], out: Path, static: bool, force: bool) -> t
             cached[run.name] = outcome
             log.info("%s: unchanged, skipped", run.name)
         else:
-            todo.append(Job(run, key, inputs))
+            todo.append(Job(run, key, inputs, self_contained))
     return cached, todo
 
 

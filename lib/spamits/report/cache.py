@@ -143,14 +143,18 @@ def cache_key(inputs: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def run_cache_inputs(run: Run, static_images: bool, shared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run_cache_inputs(run: Run, static_images: bool, shared: Mapping[str, Any] | None = None, *,
+                     self_contained: bool = False) -> dict[str, Any]:
     """The content hashes that key ``run`` (:func:`cache_inputs` with the report settings).
 
     ``shared``: ``{"package": ..., "data": ...}`` computed once for several runs (else computed here).
+    ``self_contained``: pages embed plotly.js (recorded only when set, so other keys stay as they were).
     """
     shared = shared or {}
     settings = {"kernel": KERNEL_NAME, "renderer": REPORT_RENDERER, "static_images": static_images,
                 "timeout": CELL_TIMEOUT}
+    if self_contained:
+        settings["self_contained"] = True
     requires = required_path(run.requires) if run.requires else None
     return cache_inputs(run.notebook, run.parameters, requires=requires, settings=settings,
                         package=shared.get("package"), data=shared.get("data"))

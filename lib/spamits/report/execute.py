@@ -1,7 +1,9 @@
 """Execute one report run (:func:`execute_run`): papermill runs the notebook in a fresh kernel whose working
 directory is a temporary folder ``<out>/.<name>.tmp-XXXX``; the notebook is then made reproducible and given
-static figure images (:mod:`spamits.report.notebook`), both HTML pages and ``run_metadata.json`` are written,
-and the folder replaces ``<out>/<name>/`` in one step (or goes to ``<out>/<name>.failed/``).
+static figure images (:mod:`spamits.report.notebook`), both HTML pages (loading the shared plotly.js of
+``<out>/_static/``, or embedding it: :mod:`spamits.report.assets`), the PDF of the reviewer page
+(:mod:`spamits.report.pdf`) and ``run_metadata.json`` are written, and the folder replaces ``<out>/<name>/`` in
+one step (or goes to ``<out>/<name>.failed/``).
 
 With :mod:`spamits.report.notebook`, the only spamits modules that import papermill, nbconvert or kaleido.
 """
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from spamits.paths import PROJECT_ROOT
 from spamits.report import folders
 from spamits.report import notebook as nbtools
+from spamits.report.assets import ensure_shared_plotlyjs, shared_plotlyjs_href
 from spamits.report.notebook import external_resources, notebook_to_html
 from spamits.report.records import (
     CELL_TIMEOUT,
@@ -33,6 +36,7 @@ from spamits.report.records import (
     KERNEL_ARGUMENTS,
     KERNEL_NAME,
     METADATA_FILE,
+    PDF_SUFFIX,
     RENDERER_ENV,
     REPORT_RENDERER,
     RESULTS_FILE,
@@ -58,16 +62,21 @@ def execute_run(
     static_images: bool = True,
     cache_key: str | None = None,
     inputs: Mapping[str, Any] | None = None,
+    self_contained: bool = False,
 ) -> RunOutcome:
     """Execute one run and publish its report folder atomically; never raises for a failing notebook.
 
     The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype+spamits_html`` and its working directory
     set to the temporary run folder, so the notebook's ``results.json`` lands beside its outputs.
-    ``static_images``: add a PNG beside each figure (needs a Chromium).  ``cache_key`` and ``inputs`` (from
+    ``static_images``: add a PNG beside each figure and print the reviewer page to ``<name>.pdf`` (both need a
+    Chromium).  ``self_contained``: embed plotly.js in each HTML page instead of loading the shared copy
+    ``<out>/_static/plotly-<version>.min.js`` (written here when missing).  ``cache_key`` and ``inputs`` (from
     :mod:`spamits.report.cache`) are recorded in ``run_metadata.json`` for the next build's cache check.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if not self_contained:
+        ensure_shared_plotlyjs(out)
     work = Path(tempfile.mkdtemp(prefix=f".{run.name}.tmp-", dir=out))
     os.chmod(work, 0o755)
     started = _utc_now()
@@ -77,7 +86,7 @@ def execute_run(
         with contextlib.suppress(Exception):  # a failure shows when the images are made
             nbtools.start_image_server()  # the browser starts while the notebook runs
     try:
-        error, meta = _execute_and_render(run, work, timeout, static_images)
+        error, meta = _execute_and_render(run, work, timeout, static_images, self_contained)
         results, error = read_results(work / RESULTS_FILE) if error is None else (None, error)
         seconds = round(time.monotonic() - start, 1)
         record = {"started": started, "finished": _utc_now(), "seconds": seconds, "cache_key": cache_key,
@@ -133,11 +142,13 @@ def _publish_outcome(run: Run, work: Path, out: Path, results: dict[str, Any] | 
     return outcome
 
 
-def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool) -> tuple[str | None, dict]:
-    """Run papermill, tidy the notebook, add images, write both HTML pages; return (error or None, metadata).
+def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool,
+                        self_contained: bool = False) -> tuple[str | None, dict]:
+    """Run papermill, tidy the notebook, add images, write both HTML pages and (with ``static_images``, when the
+    notebook ran) the PDF; return (error or None, metadata).
 
     The metadata holds what :func:`spamits.report.notebook.split_run_metadata` took out of the notebook, the number
-    of figures imaged, and ``timings`` (seconds spent executing, imaging and writing the pages).
+    of figures imaged, and ``timings`` (seconds spent executing, imaging, writing the pages and the PDF).
     """
     import nbformat
 
@@ -169,7 +180,7 @@ def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool)
         lap("static_images")
     try:
         nbformat.write(nb, nb_out)
-        _write_pages(run, nb, work)
+        _write_pages(run, nb, work, self_contained=self_contained, pdf=static_images and error is None)
     except Exception as exc:  # noqa: BLE001 - same reason
         return error or f"writing the notebook or its HTML failed: {type(exc).__name__}: {exc}", meta
     lap("pages")
@@ -178,6 +189,14 @@ def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool)
             external = external_resources((work / page).read_text(encoding="utf-8"))
             if external:
                 return f"{page} loads external resources (not offline): {', '.join(external[:5])}", meta
+    if error is None and static_images:
+        from spamits.report.pdf import print_pdf
+
+        try:
+            print_pdf(work / f"{run.name}.html", work / f"{run.name}{PDF_SUFFIX}")
+        except Exception as exc:  # noqa: BLE001 - same reason
+            return f"printing the PDF failed: {type(exc).__name__}: {exc}", meta
+        lap("pdf")
     return error, meta
 
 
@@ -238,17 +257,23 @@ def _in_own_event_loop(function: Any, name: str) -> None:
         raise failure[0]
 
 
-def _write_pages(run: Run, nb: nbformat.NotebookNode, work: Path) -> None:
-    """The reviewer page ``<name>.html`` and the full page ``<name>.full.html``, linking to each other."""
+def _write_pages(run: Run, nb: nbformat.NotebookNode, work: Path, *, self_contained: bool = False,
+                 pdf: bool = False) -> None:
+    """The reviewer page ``<name>.html`` and the full page ``<name>.full.html``, linking to each other (and to
+    ``<name>.pdf`` when ``pdf``); plotly.js embedded when ``self_contained``, else the shared copy."""
     common = [(f"{run.name}.ipynb", f"{run.name}.ipynb"), ("results.json", RESULTS_FILE),
               ("all reports", "../index.html")]
+    if pdf:
+        common.insert(0, ("PDF", f"{run.name}{PDF_SUFFIX}"))
+    plotlyjs_src = None if self_contained else shared_plotlyjs_href(depth=1)
     pages = {
         f"{run.name}.html": (False, [("full notebook with code", f"{run.name}{FULL_SUFFIX}"), *common]),
         f"{run.name}{FULL_SUFFIX}": (True, [("reviewer page (no code)", f"{run.name}.html"), *common]),
     }
     for page, (full, links) in pages.items():
         suffix = " (with code)" if full else ""
-        html = notebook_to_html(nb, title=f"spamits report: {run.name}{suffix}", full=full, links=links)
+        html = notebook_to_html(nb, title=f"spamits report: {run.name}{suffix}", full=full, links=links,
+                                plotlyjs_src=plotlyjs_src)
         (work / page).write_text(html, encoding="utf-8")
 
 

@@ -37,6 +37,8 @@ class Job:
     run: Run
     key: str
     inputs: dict[str, Any]
+    self_contained: bool = False
+    """Embed plotly.js in each page instead of loading the shared copy (``spamits report --self-contained``)."""
 
 
 def default_jobs() -> int:
@@ -73,7 +75,8 @@ def execute_all(todo: list[Job], out: Path, jobs: int, scheduler: str | None, st
 
 def _execute_job(job: Job, out: Path, static: bool) -> RunOutcome:
     log.info("%s: running %s", job.run.name, job.run.notebook.name)
-    return execute_run(job.run, out, static_images=static, cache_key=job.key, inputs=job.inputs)
+    return execute_run(job.run, out, static_images=static, cache_key=job.key, inputs=job.inputs,
+                       self_contained=job.self_contained)
 
 
 def _execute_pool(todo: list[Job], out: Path, jobs: int, static: bool, progress: _Progress) -> list[RunOutcome]:
@@ -131,7 +134,7 @@ def _execute_dask(todo: list[Job], out: Path, address: str, static: bool, progre
         for job in todo:
             task = f"spamits-report-{job.run.name}-{uuid.uuid4().hex[:8]}"
             future = client.submit(execute_run, job.run, out, static_images=static, cache_key=job.key,
-                                   inputs=job.inputs, pure=False, key=task)
+                                   inputs=job.inputs, self_contained=job.self_contained, pure=False, key=task)
             futures[future] = job
         outcomes = []
         try:

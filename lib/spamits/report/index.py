@@ -2,7 +2,9 @@
 
 Written by :func:`build_index` (re-exported by :mod:`spamits.report`) from the outcomes of a build; the page is
 self-contained (inline CSS, images as ``data:`` URIs, no script, no external resource), its bytes depend only
-on the outcomes and the reports on disk (no build time), and all text is HTML-escaped (Jinja autoescape).
+on the outcomes and the reports on disk (no build time), and all text is HTML-escaped (Jinja autoescape).  It
+links each run's pages and PDF, and shows the package version and how to cite it (:func:`citation`, the same
+title and version as ``CITATION.cff``).
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from spamits import __version__
 from spamits._atomic import write_atomic
 from spamits.errors import SpamitsError
 from spamits.paths import PACKAGE_DIR
-from spamits.report.records import CROSS_TAKEDOWN_RUN
+from spamits.report.records import CROSS_TAKEDOWN_RUN, PDF_SUFFIX
 
-__all__ = ["build_index", "cross_takedown_figure", "write_text_atomic"]
+__all__ = ["CITATION_AUTHOR", "CITATION_TITLE", "build_index", "citation", "cross_takedown_figure",
+           "write_text_atomic"]
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 INDEX_TEMPLATE = "report_index.html.j2"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PNG_MIME = "image/png"
+CITATION_TITLE = "spamits: interrupted time-series analysis of spam volume around spam-infrastructure takedowns"
+"""Title of the software in ``CITATION.cff`` (tests/test_citation.py keeps the two equal)."""
+CITATION_AUTHOR = "spamits contributors"
 
 
 def build_index(out_dir: str | os.PathLike[str], outcomes: Sequence[Any]) -> Path:
@@ -49,10 +55,25 @@ def build_index(out_dir: str | os.PathLike[str], outcomes: Sequence[Any]) -> Pat
     rows = [_index_row(outcome, out) for outcome in outcomes]
     counts = {status: sum(row["status"] == status for row in rows) for status in ("ok", "failed", "not run")}
     figure = cross_takedown_figure(out, outcomes)
-    html = env.get_template(INDEX_TEMPLATE).render(rows=rows, counts=counts, version=__version__, figure=figure)
+    html = env.get_template(INDEX_TEMPLATE).render(rows=rows, counts=counts, version=__version__, figure=figure,
+                                                   citation=citation())
     target = out / "index.html"
     write_text_atomic(target, html)
     return target
+
+
+def citation(version: str = __version__) -> dict[str, str]:
+    """How to cite the software (as ``CITATION.cff`` says): ``{"text", "bibtex", "version"}``."""
+    text = f"{CITATION_AUTHOR}. {CITATION_TITLE}. Version {version}. Software, MIT licence."
+    bibtex = "\n".join([
+        f"@software{{spamits_{version.replace('.', '_')},",
+        f"  author  = {{{{{CITATION_AUTHOR}}}}},",
+        f"  title   = {{{CITATION_TITLE}}},",
+        f"  version = {{{version}}},",
+        "  license = {MIT},",
+        "}",
+    ])
+    return {"text": text, "bibtex": bibtex, "version": version}
 
 
 def write_text_atomic(target: Path, text: str) -> None:
@@ -99,6 +120,7 @@ def _index_row(outcome: Any, out: Path) -> dict[str, Any]:
         "name": run.name,
         "href": _relative(outcome.report, out),
         "full_href": _relative(outcome.full_report, out),
+        "pdf_href": _pdf_href(outcome, out),
         "failed_href": _relative(outcome.failed_report, out),
         "event_id": event_id,
         "event_name": str(event.get("name") or (catalog.name if catalog else "")),
@@ -112,6 +134,14 @@ def _index_row(outcome: Any, out: Path) -> dict[str, Any]:
         "status": outcome.status,
         "error": _short(outcome.error),
     }
+
+
+def _pdf_href(outcome: Any, out: Path) -> str | None:
+    """The good report's ``<name>.pdf`` beside its reviewer page, when it exists."""
+    if outcome.report is None:
+        return None
+    pdf = Path(outcome.report).with_suffix(PDF_SUFFIX)
+    return _relative(pdf, out) if pdf.is_file() else None
 
 
 def _short(error: str | None, limit: int = 240) -> str:

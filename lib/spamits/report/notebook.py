@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spamits.paths import PACKAGE_DIR
+from spamits.report.assets import plotlyjs_script
 
 if TYPE_CHECKING:  # nbformat and nbconvert take seconds to import: only where a notebook is handled
     import nbformat
@@ -219,12 +220,16 @@ def notebook_to_html(
     title: str | None = None,
     full: bool = False,
     links: Sequence[tuple[str, str]] = (),
+    plotlyjs_src: str | None = None,
 ) -> str:
     """Convert an executed notebook (path or node) to an offline HTML page.
 
     ``full=False``: the reviewer page, outputs and Markdown only, without the ``parameters`` and
     ``injected-parameters`` cells (the page header shows papermill's parameters as a table).  ``full=True``: every
     cell with its code.  ``links``: ``(text, relative URL)`` pairs shown at the top (e.g. the other page).
+    A notebook with plotly figures gets plotly.js in the page's ``<head>``: loaded from ``plotlyjs_src`` (a
+    relative URL of the shared copy, :func:`spamits.report.assets.shared_plotlyjs_href`), or embedded when it
+    is None (a page that works on its own).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -240,7 +245,8 @@ def notebook_to_html(
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
-    resources = {"metadata": {"name": title or "notebook"}, "spamits_links": list(links)}
+    plotlyjs = plotlyjs_script(plotlyjs_src) if any(True for _ in figure_outputs(nb)) else ""
+    resources = {"metadata": {"name": title or "notebook"}, "spamits_links": list(links), "spamits_plotlyjs": plotlyjs}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 

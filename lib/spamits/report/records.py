@@ -16,7 +16,8 @@ from spamits.paths import PROJECT_ROOT, data_dir
 
 __all__ = [
     "CROSS_TAKEDOWN_RUN", "DEFAULT_NOTEBOOK", "DEFAULT_OUT_DIR", "DEFAULT_RUNS_FILE", "FULL_SUFFIX", "METADATA_FILE",
-    "RESULTS_FILE",    "Run", "RunOutcome", "outcome_from_disk", "read_results", "report_files", "required_path",
+    "PDF_SUFFIX", "RESULTS_FILE", "Run", "RunOutcome", "outcome_from_disk", "read_results", "report_files",
+    "required_path",
 ]
 
 DEFAULT_RUNS_FILE = PROJECT_ROOT / "notebooks" / "runs.yaml"
@@ -25,6 +26,8 @@ DEFAULT_NOTEBOOK = "takedown_its.ipynb"
 RESULTS_FILE = "results.json"
 METADATA_FILE = "run_metadata.json"
 FULL_SUFFIX = ".full.html"
+PDF_SUFFIX = ".pdf"
+"""``<name>.pdf``: the reviewer page printed by headless Chromium (made with the static images)."""
 CROSS_TAKEDOWN_RUN = "compare-takedowns"
 """The run that fits every event: it gets ``real_series`` and the index page shows its first figure."""
 
@@ -35,8 +38,9 @@ its run)."""
 CELL_TIMEOUT = 1800
 """Seconds one notebook cell may run before papermill stops the run."""
 RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
-REPORT_RENDERER = "plotly_mimetype+spamits_html"
-"""plotly renderer for report kernels: the JupyterLab mimetype plus HTML that embeds plotly.js (spamits.plots)."""
+REPORT_RENDERER = "plotly_mimetype+spamits_html_shared"
+"""plotly renderer for report kernels: the JupyterLab mimetype plus each figure's HTML without plotly.js
+(spamits.plots); the HTML pages load plotly.js themselves (:mod:`spamits.report.assets`)."""
 STATIC_IMAGES_ENV = "SPAMITS_STATIC_IMAGES"
 """``1`` requires static figure images (the build fails without a Chromium), ``0`` turns them off; unset: on
 when a Chromium is found, and required when the environment variable ``CI`` is set."""
