@@ -26,6 +26,8 @@ import yaml
 from browser_support import Browser, find_chromium
 from spamits import __version__, report
 from spamits.errors import ReportError
+from spamits.report import assets
+from spamits.report.pdf import pdf_outline, pdf_page_count
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_report.ipynb"
 FIGURE_FIXTURE = Path(__file__).parent / "fixtures" / "figure_report.ipynb"
@@ -48,8 +50,10 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def expected_files(name: str) -> list[str]:
-    return [f"{name}.ipynb", f"{name}.html", f"{name}.full.html", "results.json", "run_metadata.json"]
+def expected_files(name: str, *, pdf: bool = False) -> list[str]:
+    """The files of a good report folder (``pdf``: the build had a Chromium, so it printed ``<name>.pdf``)."""
+    return [f"{name}.ipynb", f"{name}.html", f"{name}.full.html", "results.json", "run_metadata.json",
+            *([f"{name}.pdf"] if pdf else [])]
 
 
 def require_chromium() -> str:
@@ -267,12 +271,13 @@ def real_reports(tmp_path_factory) -> Path:
 def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     out = real_reports
     folder = out / "mccolo"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files("mccolo"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files("mccolo", pdf=bool(find_chromium())))
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
     html = (folder / "mccolo.html").read_text(encoding="utf-8")
-    assert re.search(r"plotly\.js v\d+\.\d+\.\d+", html), "plotly.js bundle is not embedded"
-    assert len(re.findall(r"^\* plotly\.js v\d", html, re.MULTILINE)) == 1, "plotly.js embedded more than once"
+    shared = f"../_static/plotly-{assets.plotlyjs_version()}.min.js"
+    assert html.count(f'src="{shared}"') == 1, "the page must load the shared plotly.js once"
+    assert not assets.PLOTLYJS_MARKER_RE.search(html), "plotly.js embedded in the page"
     assert 'class="plotly-graph-div"' in html
     assert_offline(html)
     assert "Run parameters (papermill)" in html
@@ -366,6 +371,119 @@ def test_browser_without_javascript_shows_the_static_images(real_reports):
         assert len(sizes) >= 3 and all(w > 500 and h > 200 for w, h in sizes), sizes
 
 
+# --- lean reports: one shared plotly.js, small pages, a PDF per run (issue 14) -----------------------------
+
+PAGE_LIMIT = 2_000_000
+"""Bytes a reviewer page may have (plotly.js, 4.8 MB, is shared, not embedded)."""
+EVERY_PLOT_DRAWN = ("Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                    ".every(d => d.querySelector('.main-svg'))")
+
+
+def reviewer_pages(out: Path) -> list[Path]:
+    """The reviewer page of every good report of a build: ``<out>/<run>/<run>.html``."""
+    return sorted(p for p in out.glob("*/*.html") if p.name == f"{p.parent.name}.html")
+
+
+def files_embedding_plotlyjs(out: Path) -> list[str]:
+    """Files of a build that hold plotly.js itself (its banner comment), relative to ``out``."""
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+                  and assets.PLOTLYJS_MARKER_RE.search(p.read_text(encoding="utf-8", errors="replace")))
+
+
+@pytest.mark.slow
+@pytest.mark.report
+def test_report_pages_are_small_and_share_one_plotlyjs(real_reports):
+    out = real_reports
+    shared = out / assets.STATIC_DIR / assets.plotlyjs_file_name()
+    assert shared.read_bytes() == assets.plotlyjs_source().read_bytes()
+    assert files_embedding_plotlyjs(out) == [shared.relative_to(out).as_posix()]
+    pages = reviewer_pages(out)
+    assert {p.parent.name for p in pages} == {"mccolo", "compare-takedowns"}
+    for page in pages:
+        assert page.stat().st_size < PAGE_LIMIT, f"{page.name}: {page.stat().st_size} bytes"
+        for html_page in (page, page.with_name(f"{page.parent.name}.full.html")):
+            html = html_page.read_text(encoding="utf-8")
+            scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+            assert scripts == [f"../{assets.STATIC_DIR}/{shared.name}"], (html_page.name, scripts)
+            assert (html_page.parent / scripts[0]).resolve() == shared.resolve()
+        # The notebook: no plotly.js, every figure as the mimetype JupyterLab's plotly extension draws.
+        nb = json.loads(page.with_suffix(".ipynb").read_text(encoding="utf-8"))
+        outputs = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "display_data"]
+        figures = [o for o in outputs if PLOTLY_MIME in o["data"]]
+        assert figures and all("Plotly.newPlot" in "".join(o["data"]["text/html"]) for o in figures)
+        assert not [o for o in outputs if "text/html" in o["data"] and PLOTLY_MIME not in o["data"]
+                    and "plotly" in "".join(o["data"]["text/html"]).lower()], "a plotly.js loader output is left"
+
+
+@pytest.mark.slow
+@pytest.mark.report
+def test_self_contained_pages_embed_plotlyjs_once(real_reports, tmp_path):
+    """`spamits report --self-contained`: the page written from the same notebook embeds plotly.js once and
+    loads nothing (checked on the mccolo notebook of the shared build, without a second papermill run)."""
+    nb = real_reports / "mccolo" / "mccolo.ipynb"
+    html = report.notebook_to_html(nb, title="mccolo", plotlyjs_src=None)
+    assert len(assets.PLOTLYJS_MARKER_RE.findall(html)) == 1
+    assert not re.search(r"<script[^>]*\bsrc=", html)
+    assert_offline(html)
+
+
+@pytest.mark.slow
+@pytest.mark.report
+def test_each_run_has_a_pdf_with_pages_and_its_headings(real_reports):
+    require_chromium()
+    expected = {"mccolo": ["spamits report: mccolo", "What did a takedown do to spam volume?", "The event"],
+                "compare-takedowns": ["spamits report: compare-takedowns", "The events",
+                                      "Did any takedown have a lasting effect?"]}
+    for name, texts in expected.items():
+        data = (real_reports / name / f"{name}.pdf").read_bytes()
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+        assert pdf_page_count(data) >= 2
+        outline = pdf_outline(data)
+        assert set(texts) <= set(outline), outline
+        assert b"D:19700101000000" in data, "the print date was not fixed"
+    index = (real_reports / "index.html").read_text(encoding="utf-8")
+    assert '<a class="full pdf" href="mccolo/mccolo.pdf">PDF</a>' in index
+    assert '<a href="mccolo.pdf">PDF</a>' in (real_reports / "mccolo" / "mccolo.html").read_text(encoding="utf-8")
+
+
+def reviewer_page_extra_checks(browser: Browser, session: str, page: Path) -> None:
+    """HOOK for checks of reviewer-page content that other parts of issue 14 add (e.g. the "findings"
+    key-results box): called by :func:`test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs` for
+    every reviewer page ``<run>/<run>.html`` of the shared build, after its figures are drawn, with the CDP
+    session of that page (``browser.evaluate(session, js)``).  Nothing to check yet."""
+
+
+@pytest.mark.slow
+@pytest.mark.report
+@pytest.mark.browser
+def test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs(real_reports):
+    """Every page of the build in headless Chromium: each figure drawn (plotly's .main-svg), no console error or
+    exception, no request leaving the machine, and plotly.js loaded once, from the shared copy."""
+    executable = require_chromium()
+    out = real_reports
+    pages = [out / "index.html"]
+    for reviewer in reviewer_pages(out):
+        pages += [reviewer, reviewer.with_name(f"{reviewer.parent.name}.full.html")]
+    shared = (out / assets.STATIC_DIR / assets.plotlyjs_file_name()).as_uri()
+    with Browser(executable) as browser:
+        for page in pages:
+            session, log = browser.open(page.as_uri(), ready=EVERY_PLOT_DRAWN)
+            plots = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div').length")
+            drawn = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div .main-svg').length")
+            assert drawn >= plots, (page.name, plots, drawn)
+            assert log.errors() == [], (page.name, log.errors())
+            assert log.network_requests() == [], (page.name, log.network_requests())
+            loads = [url for url in log.requests if "plotly" in url.lower()]
+            if page.name == "index.html":
+                assert loads == [] and plots == 0
+                continue
+            assert plots >= 1 and loads == [shared], (page.name, loads)
+            assert browser.evaluate(session, "typeof Plotly === 'object' && Plotly.version") == \
+                assets.plotlyjs_version()
+            if page == page.with_name(f"{page.parent.name}.html"):
+                reviewer_page_extra_checks(browser, session, page)
+
+
 # --- failures and atomicity (fast fixture notebook) -------------------------------------------------------
 
 
@@ -413,6 +531,8 @@ def figure_run(name: str, event_id: str, delay: float = 0.0) -> dict:
 
 
 PINNED_DIGEST = "pinned-for-this-test"
+FIGURE_BUILD_TREE = ["_static", "fig-a", "fig-b", "index.html"]
+"""Top level of a figure build: the shared plotly.js folder, the two runs and the index."""
 
 
 @pytest.fixture
@@ -548,11 +668,11 @@ def test_killed_build_leaves_the_previous_report_intact(tmp_path, figure_build, 
     assert tree_bytes(out / "fig-a") == good, "the previous report was touched"
     assert (out / "index.html").read_bytes() == index
     assert not (out / "fig-a.failed").exists()
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["fig-a", "fig-b", "index.html"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == FIGURE_BUILD_TREE
 
     write_runs(tmp_path, [figure_run("fig-a", "grum")])  # the next build tidies the leftovers
     assert report.run_all(runs_file, out) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["fig-a", "fig-b", "index.html"]
+    assert sorted(p.name for p in out.iterdir()) == FIGURE_BUILD_TREE
     assert json.loads((out / "fig-a" / "results.json").read_text(encoding="utf-8"))["event"]["id"] == "grum"
 
 
@@ -589,7 +709,7 @@ def test_ctrl_c_stops_the_build_with_130_and_leaves_the_previous_reports(tmp_pat
     assert proc.returncode == 130, stderr
     assert "spamits: interrupted" in stderr and "Traceback" not in stderr, stderr
     assert tree_bytes(out) == before, "the previous reports or index were touched"
-    assert sorted(p.name for p in out.iterdir()) == ["fig-a", "fig-b", "index.html"]  # no temp or .failed folder
+    assert sorted(p.name for p in out.iterdir()) == FIGURE_BUILD_TREE  # no temp or .failed folder
     _, alive = psutil.wait_procs(started, timeout=10)
     alive = [p for p in alive if _running(p)]
     assert not alive, alive
