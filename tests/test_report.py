@@ -50,10 +50,11 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def expected_files(name: str, *, pdf: bool = False) -> list[str]:
-    """The files of a good report folder (``pdf``: the build had a Chromium, so it printed ``<name>.pdf``)."""
+def expected_files(name: str, *, static: bool = False) -> list[str]:
+    """The files of a good report folder (``static``: the build had a Chromium, so it printed ``<name>.pdf`` and
+    wrote the figures' PNGs to ``figures/`` for the pages)."""
     return [f"{name}.ipynb", f"{name}.html", f"{name}.full.html", "results.json", "run_metadata.json",
-            *([f"{name}.pdf"] if pdf else [])]
+            *([f"{name}.pdf", "figures"] if static else [])]
 
 
 def require_chromium() -> str:
@@ -271,7 +272,7 @@ def real_reports(tmp_path_factory) -> Path:
 def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     out = real_reports
     folder = out / "mccolo"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files("mccolo", pdf=bool(find_chromium())))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files("mccolo", static=bool(find_chromium())))
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
     html = (folder / "mccolo.html").read_text(encoding="utf-8")
@@ -406,6 +407,10 @@ def test_report_pages_are_small_and_share_one_plotlyjs(real_reports):
             scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
             assert scripts == [f"../{assets.STATIC_DIR}/{shared.name}"], (html_page.name, scripts)
             assert (html_page.parent / scripts[0]).resolve() == shared.resolve()
+            images = [re.search(r'\bsrc="([^"]*)"', tag).group(1)
+                      for tag in re.findall(r'<img[^>]*class="spamits-static-figure"[^>]*>', html)]
+            assert images and all(re.fullmatch(r"figures/figure-\d\d\.png", src) for src in images), images
+            assert all((html_page.parent / src).read_bytes().startswith(b"\x89PNG") for src in images)
         # The notebook: no plotly.js, every figure as the mimetype JupyterLab's plotly extension draws.
         nb = json.loads(page.with_suffix(".ipynb").read_text(encoding="utf-8"))
         outputs = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "display_data"]

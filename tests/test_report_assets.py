@@ -4,6 +4,7 @@ The checks on a real build are in test_report.py (one build shared by its tests)
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 
@@ -123,3 +124,21 @@ def test_self_contained_option_reaches_the_build_and_the_cache_key(monkeypatch):
 @pytest.mark.skipif(os.name != "posix", reason="file modes")
 def test_shared_plotlyjs_is_readable_by_everyone(tmp_path):
     assert assets.ensure_shared_plotlyjs(tmp_path).stat().st_mode & 0o444 == 0o444
+
+
+def test_figure_images_become_files_shared_by_the_pages(tmp_path):
+    nb = figure_notebook()
+    png = b"\x89PNG\r\n\x1a\nfake"
+    nb.cells[1].outputs[0].data["image/png"] = base64.b64encode(png).decode("ascii")
+    pages_nb = report.notebook.figure_image_files(nb, tmp_path)
+    assert (tmp_path / "figures" / "figure-01.png").read_bytes() == png
+    assert "image/png" in nb.cells[1].outputs[0].data  # the notebook itself keeps its PNG
+    html = report.notebook_to_html(pages_nb, title="p", plotlyjs_src=assets.shared_plotlyjs_href())
+    images = [re.search(r'\bsrc="([^"]*)"', tag).group(1)
+              for tag in re.findall(r'<img[^>]*class="spamits-static-figure"[^>]*>', html)]
+    assert images == ["figures/figure-01.png"]
+    assert "<img" in html and not re.search(r"<img[^>]*data:image/png", html)
+    inline = report.notebook_to_html(nb, title="p", plotlyjs_src=assets.shared_plotlyjs_href())
+    assert 'src="data:image/png;base64,' in inline  # --self-contained: the PNG stays in the page
+    assert report.notebook.figure_image_files(figure_notebook(), tmp_path / "none") is not None
+    assert not (tmp_path / "none").exists()  # no PNG, no folder

@@ -5,11 +5,12 @@ fit, write files or call ``show()``.  Every figure has units on its axes, the da
 SIMULATED in its title and legend when the data are simulated (REAL for the trap audit's counts).  Plotted
 numbers are rounded and written as plain lists, so a figure's JSON is identical from run to run.
 
-One module per notebook family: :mod:`~spamits.plots.style` (layout, colours, captions and the ``spamits_html``
-renderer, registered on import; see there), :mod:`~spamits.plots.takedown` (series, counterfactual, ACF, effect
-path), :mod:`~spamits.plots.robustness` (placebo, sweeps, break scan), :mod:`~spamits.plots.compare` (forest
-plot), :mod:`~spamits.plots.validation` (simulation study), :mod:`~spamits.plots.vendor` (vendor figures) and
-:mod:`~spamits.plots.trap` (the spam-trap audit, also re-exported by :mod:`spamits.audit_plots`).
+One module per notebook family: :mod:`~spamits.plots.style` (layout, colours, captions and the ``spamits_html`` and
+``spamits_html_shared`` renderers, registered on import; see there), :mod:`~spamits.plots.takedown` (series,
+counterfactual, ACF, effect path), :mod:`~spamits.plots.robustness` (placebo, sweeps, break scan),
+:mod:`~spamits.plots.compare` (forest plot), :mod:`~spamits.plots.validation` (simulation study),
+:mod:`~spamits.plots.vendor` (vendor figures) and :mod:`~spamits.plots.trap` (the spam-trap audit, also re-exported
+by :mod:`spamits.audit_plots`).
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def execute_run(
 ) -> RunOutcome:
     """Execute one run and publish its report folder atomically; never raises for a failing notebook.
 
-    The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype+spamits_html`` and its working directory
-    set to the temporary run folder, so the notebook's ``results.json`` lands beside its outputs.
+    The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype+spamits_html_shared`` and its working
+    directory set to the temporary run folder, so the notebook's ``results.json`` lands beside its outputs.
     ``static_images``: add a PNG beside each figure and print the reviewer page to ``<name>.pdf`` (both need a
     Chromium).  ``self_contained``: embed plotly.js in each HTML page instead of loading the shared copy
     ``<out>/_static/plotly-<version>.min.js`` (written here when missing).  ``cache_key`` and ``inputs`` (from
@@ -266,6 +266,8 @@ def _write_pages(run: Run, nb: nbformat.NotebookNode, work: Path, *, self_contai
     if pdf:
         common.insert(0, ("PDF", f"{run.name}{PDF_SUFFIX}"))
     plotlyjs_src = None if self_contained else shared_plotlyjs_href(depth=1)
+    if not self_contained:
+        nb = nbtools.figure_image_files(nb, work)  # the two pages share each PNG as a file
     pages = {
         f"{run.name}.html": (False, [("full notebook with code", f"{run.name}{FULL_SUFFIX}"), *common]),
         f"{run.name}{FULL_SUFFIX}": (True, [("reviewer page (no code)", f"{run.name}.html"), *common]),

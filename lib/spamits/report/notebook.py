@@ -148,6 +148,33 @@ def add_static_images(nb: nbformat.NotebookNode) -> int:
     return len(outputs)
 
 
+FIGURES_DIR = "figures"
+"""Folder of a report holding its figures' PNGs as files, shared by its two pages (:func:`figure_image_files`)."""
+PNG_HREF_KEY = "spamits_png"
+"""Output metadata key: the relative URL of the figure's PNG file, shown by the template in place of the PNG."""
+
+
+def figure_image_files(nb: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+    """A copy of ``nb`` for the HTML pages whose figure PNGs are files ``folder/figures/figure-NN.png``.
+
+    In the copy each figure output has its PNG replaced by the metadata ``spamits_png`` (the file's relative
+    URL), so the two pages of a run show the same file where JavaScript does not run instead of each carrying
+    the PNG in base64 (``nb`` itself, the ``.ipynb``, keeps its PNGs).  No folder when no figure has a PNG.
+    """
+    import copy
+
+    from spamits._atomic import write_atomic
+
+    pages_nb = copy.deepcopy(nb)
+    for number, output in enumerate((o for o in figure_outputs(pages_nb) if PNG_MIME in o.data), 1):
+        png = output.data.pop(PNG_MIME)
+        href = f"{FIGURES_DIR}/figure-{number:02d}.png"
+        (folder / FIGURES_DIR).mkdir(exist_ok=True)
+        write_atomic(folder / href, base64.b64decode("".join(png) if isinstance(png, list) else png))
+        output.setdefault("metadata", {})[PNG_HREF_KEY] = href
+    return pages_nb
+
+
 def _figure_png(figure: dict[str, Any]) -> bytes:
     import kaleido
 
