@@ -54,10 +54,10 @@ def run_seconds(out: Path, runs: list[report.Run]) -> dict[str, float]:
 
 
 def compare(first: Path, second: Path) -> list[str]:
-    """Files (results.json, .ipynb, .html) whose bytes differ between two builds."""
+    """Files (results.json, .ipynb, .html, .pdf, figure .png) whose bytes differ between two builds."""
     differ = []
     for path in sorted(first.rglob("*")):
-        if path.is_file() and (path.name == report.RESULTS_FILE or path.suffix in (".ipynb", ".html")):
+        if path.is_file() and (path.name == report.RESULTS_FILE or path.suffix in (".ipynb", ".html", ".pdf", ".png")):
             other = second / path.relative_to(first)
             if not other.is_file() or other.read_bytes() != path.read_bytes():
                 differ.append(path.relative_to(first).as_posix())

@@ -339,30 +339,6 @@ def test_index_embeds_the_cross_takedown_figure(real_reports):
 @pytest.mark.slow
 @pytest.mark.report
 @pytest.mark.browser
-def test_browser_renders_report_and_index_offline_without_errors(real_reports):
-    executable = require_chromium()
-    every_plot_drawn = ("Array.from(document.querySelectorAll('.plotly-graph-div'))"
-                        ".every(d => d.querySelector('.main-svg'))")
-    with Browser(executable) as browser:
-        session, page = browser.open((real_reports / "mccolo" / "mccolo.html").as_uri(), ready=every_plot_drawn)
-        plots = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div').length")
-        drawn = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div .main-svg').length")
-        assert plots >= 3 and drawn >= plots, (plots, drawn)
-        assert page.errors() == []
-        assert page.network_requests() == []
-
-        session, page = browser.open((real_reports / "index.html").as_uri(),
-                                     ready="document.querySelector('figure.cross img').complete")
-        width = browser.evaluate(session, "document.querySelector('figure.cross img').naturalWidth")
-        links = browser.evaluate(session, "Array.from(document.querySelectorAll('td a')).map(a => a.href)")
-        assert width > 500
-        assert page.errors() == [] and page.network_requests() == []
-        assert all(Path(unquote(urlparse(link).path)).is_file() for link in links), links
-
-
-@pytest.mark.slow
-@pytest.mark.report
-@pytest.mark.browser
 def test_browser_without_javascript_shows_the_static_images(real_reports):
     executable = require_chromium()
     with Browser(executable) as browser:
@@ -463,7 +439,8 @@ def reviewer_page_extra_checks(browser: Browser, session: str, page: Path) -> No
 @pytest.mark.browser
 def test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs(real_reports):
     """Every page of the build in headless Chromium: each figure drawn (plotly's .main-svg), no console error or
-    exception, no request leaving the machine, and plotly.js loaded once, from the shared copy."""
+    exception, no request leaving the machine, and plotly.js loaded once, from the shared copy; on the index,
+    the cross-takedown figure shown and every link (pages, PDFs) pointing at a file of the build."""
     executable = require_chromium()
     out = real_reports
     pages = [out / "index.html"]
@@ -481,6 +458,10 @@ def test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs(real_repo
             loads = [url for url in log.requests if "plotly" in url.lower()]
             if page.name == "index.html":
                 assert loads == [] and plots == 0
+                width = browser.evaluate(session, "document.querySelector('figure.cross img').naturalWidth")
+                links = browser.evaluate(session, "Array.from(document.querySelectorAll('td a')).map(a => a.href)")
+                assert width > 500
+                assert links and all(Path(unquote(urlparse(link).path)).is_file() for link in links), links
                 continue
             assert plots >= 1 and loads == [shared], (page.name, loads)
             assert browser.evaluate(session, "typeof Plotly === 'object' && Plotly.version") == \
@@ -494,7 +475,8 @@ def test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs(real_repo
 
 @pytest.mark.slow
 @pytest.mark.report
-def test_failure_keeps_previous_report_and_does_not_stop_other_runs(tmp_path):
+def test_failure_keeps_previous_report_and_does_not_stop_other_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about failures: no kaleido, no PDF (figures: test below)
     out = tmp_path / "reports"
     runs_file = write_runs(tmp_path, [fixture_run("keep", "mccolo"), fixture_run("other", "grum")])
     assert report.run_all(runs_file, out, only=["keep"]) == 0
