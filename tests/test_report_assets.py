@@ -59,7 +59,7 @@ def test_pages_load_the_shared_plotlyjs_or_embed_it_once():
 
 
 def test_report_renderer_writes_no_plotlyjs_into_the_notebook():
-    assert report.REPORT_RENDERER == "plotly_mimetype+spamits_html_shared"
+    assert report.REPORT_RENDERER == "plotly_mimetype"
     renderer = pio.renderers["spamits_html_shared"]
     assert renderer.embed_plotlyjs is False and pio.renderers["spamits_html"].embed_plotlyjs is True
     shown = []
@@ -142,3 +142,19 @@ def test_figure_images_become_files_shared_by_the_pages(tmp_path):
     assert 'src="data:image/png;base64,' in inline  # --self-contained: the PNG stays in the page
     assert report.notebook.figure_image_files(figure_notebook(), tmp_path / "none") is not None
     assert not (tmp_path / "none").exists()  # no PNG, no folder
+
+
+def test_notebook_keeps_each_figure_once_and_pages_make_its_html_again():
+    nb = figure_notebook()
+    original = nb.cells[1].outputs[0].data["text/html"]
+    assert report.notebook.with_figure_html(nb) is nb  # nothing missing: no copy
+    assert report.notebook.drop_figure_html(nb) == 1
+    assert set(nb.cells[1].outputs[0].data) == {PLOTLY_MIME}
+    again = report.notebook.with_figure_html(nb)
+    assert again is not nb and "text/html" not in nb.cells[1].outputs[0].data  # a copy; nb stays lean
+    html = again.cells[1].outputs[0].data["text/html"]
+    assert 'id="spamits-fig-1"' in html and "Plotly.newPlot" in html
+    assert re.sub(r"spamits-fig-\d+", "ID", html) == re.sub(r"spamits-fig-\d+", "ID", original)
+    page = report.notebook_to_html(nb, title="p", plotlyjs_src=assets.shared_plotlyjs_href())
+    assert page.count('class="plotly-graph-div"') == 1 and page.count("Plotly.newPlot") == 1
+    assert page == report.notebook_to_html(nb, title="p", plotlyjs_src=assets.shared_plotlyjs_href())

@@ -8,8 +8,8 @@ Importing this module registers the renderer ``spamits_html`` (the classic noteb
 embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN), and ``spamits_html_shared``
 (the same figure HTML without plotly.js: the page it ends up in loads plotly.js itself, as the report pages do
 from ``reports/_static/``), and sets the default renderer from the environment variable
-``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab shows; the report build uses
-``"plotly_mimetype+spamits_html_shared"``: JupyterLab shows the mimetype, the HTML pages the HTML).
+``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab shows, and what the report kernels
+use: the report pages make each figure's HTML from its JSON with ``spamits_html_shared``).
 """
 
 from __future__ import annotations

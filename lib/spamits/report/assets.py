@@ -6,8 +6,9 @@ loads it by a relative ``<script src>`` (``../_static/...`` from ``<out>/<run>/`
 (nothing is fetched from the network) and small.  ``self_contained=True`` (``spamits report
 --self-contained``) embeds plotly.js in each page instead, for a page mailed on its own.
 
-The executed notebooks carry no plotly.js at all: JupyterLab draws their ``application/vnd.plotly.v1+json``
-outputs with its own plotly extension (renderer ``spamits_html_shared`` of :mod:`spamits.plots`).
+The executed notebooks carry no plotly.js at all, and each figure once, as ``application/vnd.plotly.v1+json``
+(plus its PNG): JupyterLab draws it with its own plotly extension, and the pages make the figure's HTML from
+it (:func:`spamits.report.notebook.with_figure_html`).
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def execute_run(
 ) -> RunOutcome:
     """Execute one run and publish its report folder atomically; never raises for a failing notebook.
 
-    The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype+spamits_html_shared`` and its working
+    The kernel runs with ``SPAMITS_PLOTLY_RENDERER=plotly_mimetype`` (figures as JSON only) and its working
     directory set to the temporary run folder, so the notebook's ``results.json`` lands beside its outputs.
     ``static_images``: add a PNG beside each figure and print the reviewer page to ``<name>.pdf`` (both need a
     Chromium).  ``self_contained``: embed plotly.js in each HTML page instead of loading the shared copy
@@ -178,6 +178,7 @@ def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool,
         except Exception as exc:  # noqa: BLE001 - same reason
             error = error or f"static figure images failed: {type(exc).__name__}: {exc}"
         lap("static_images")
+    nbtools.drop_figure_html(nb)  # the figure JSON once in the notebook; the pages make their HTML from it
     try:
         nbformat.write(nb, nb_out)
         _write_pages(run, nb, work, self_contained=self_contained, pdf=static_images and error is None)

@@ -39,6 +39,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 HTML_TEMPLATE = "spamits_report"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PNG_MIME = "image/png"
+HTML_MIME = "text/html"
 STATIC_WIDTH = 960
 """Width in CSS pixels of the static images (height: the figure's own, 460 for spamits.plots figures)."""
 STATIC_HEIGHT = 460
@@ -146,6 +147,37 @@ def add_static_images(nb: nbformat.NotebookNode) -> int:
             png = _figure_png(output.data[PLOTLY_MIME])
             output.data[PNG_MIME] = base64.b64encode(png).decode("ascii")
     return len(outputs)
+
+
+def drop_figure_html(nb: nbformat.NotebookNode) -> int:
+    """Remove the ``text/html`` of each plotly figure output of ``nb`` (in place); return how many.
+
+    That HTML repeats the figure's JSON (the ``.ipynb`` would carry each figure twice); JupyterLab draws the
+    plotly mimetype, and :func:`notebook_to_html` makes the HTML again from the JSON (:func:`with_figure_html`).
+    """
+    dropped = 0
+    for output in figure_outputs(nb):
+        if output.data.pop(HTML_MIME, None) is not None:
+            dropped += 1
+    return dropped
+
+
+def with_figure_html(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb`` itself, or a copy whose plotly figure outputs without ``text/html`` have it again: the figure's
+    HTML without plotly.js (renderer ``spamits_html_shared``; div ids ``spamits-fig-1``, ... in order, as the
+    report kernels number them), so that the same notebook always gives the same page."""
+    if all(HTML_MIME in output.data for output in figure_outputs(nb)):
+        return nb
+    import copy
+
+    from spamits.plots.style import DeterministicNotebookRenderer
+
+    renderer = DeterministicNotebookRenderer(embed_plotlyjs=False)
+    pages_nb = copy.deepcopy(nb)
+    for output in figure_outputs(pages_nb):
+        html = renderer.to_mimebundle(dict(output.data[PLOTLY_MIME]))[HTML_MIME]
+        output.data.setdefault(HTML_MIME, html)
+    return pages_nb
 
 
 FIGURES_DIR = "figures"
@@ -272,6 +304,7 @@ def notebook_to_html(
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_CELL_TAGS), enabled=True)
+    nb = with_figure_html(nb)
     plotlyjs = plotlyjs_script(plotlyjs_src) if any(True for _ in figure_outputs(nb)) else ""
     resources = {"metadata": {"name": title or "notebook"}, "spamits_links": list(links), "spamits_plotlyjs": plotlyjs}
     body, _ = exporter.from_notebook_node(nb, resources=resources)

@@ -38,9 +38,10 @@ its run)."""
 CELL_TIMEOUT = 1800
 """Seconds one notebook cell may run before papermill stops the run."""
 RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
-REPORT_RENDERER = "plotly_mimetype+spamits_html_shared"
-"""plotly renderer for report kernels: the JupyterLab mimetype plus each figure's HTML without plotly.js
-(spamits.plots); the HTML pages load plotly.js themselves (:mod:`spamits.report.assets`)."""
+REPORT_RENDERER = "plotly_mimetype"
+"""plotly renderer for report kernels: the JupyterLab mimetype only (each figure's JSON once in the notebook).
+The HTML pages make each figure's HTML from it (:func:`spamits.report.notebook.with_figure_html`, renderer
+``spamits_html_shared``) and load plotly.js themselves (:mod:`spamits.report.assets`)."""
 STATIC_IMAGES_ENV = "SPAMITS_STATIC_IMAGES"
 """``1`` requires static figure images (the build fails without a Chromium), ``0`` turns them off; unset: on
 when a Chromium is found, and required when the environment variable ``CI`` is set."""
