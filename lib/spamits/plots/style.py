@@ -4,10 +4,12 @@ Every figure has units on its axes, the data source in a caption, and says SIMUL
 when the data are simulated.  Plotted numbers are rounded and written as plain lists (:func:`rounded`), so a
 figure's JSON is identical from run to run (nbval compares it exactly).
 
-Importing this module registers the renderer ``spamits_html`` (the classic notebook HTML output with plotly.js
-embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN) and sets the default renderer
-from the environment variable ``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab
-shows; the report build uses ``"plotly_mimetype+spamits_html"`` so the HTML pages work offline).
+Importing this module registers the renderers ``spamits_html`` (the classic notebook HTML output with plotly.js
+embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN) and ``spamits_png`` (a static
+PNG of the figure, :mod:`spamits.plots.static`), and sets the default renderer from the environment variable
+``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype+spamits_png"``: what JupyterLab shows, plus an image for
+code hosts; the report build uses ``"plotly_mimetype+spamits_html"`` so the HTML pages work offline and adds the
+PNG itself).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import NotebookRenderer
+
+from spamits.plots.static import StaticImageRenderer
 
 __all__ = ["COLORS", "LAYOUT", "RENDERER_ENV", "SIMULATED", "DeterministicNotebookRenderer", "band_trace",
            "caption_source", "event_line", "finish", "is_simulated", "iso_dates", "rounded", "sim_label",
@@ -49,7 +53,9 @@ class DeterministicNotebookRenderer(NotebookRenderer):
 
 
 pio.renderers["spamits_html"] = DeterministicNotebookRenderer()
-pio.renderers.default = os.environ.get(RENDERER_ENV, "plotly_mimetype")
+pio.renderers["spamits_png"] = StaticImageRenderer()
+DEFAULT_RENDERER = "plotly_mimetype+spamits_png"
+pio.renderers.default = os.environ.get(RENDERER_ENV, DEFAULT_RENDERER)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -89,7 +95,7 @@ def caption_source(obj: object, source: str | None) -> str:
     if source:
         return source
     attrs = getattr(obj, "attrs", {})
-    text = attrs.get("source", "not recorded")
+    text = attrs.get("source") or "source not recorded: pass source= to the figure builder"
     return text if len(text) <= 140 else text[:137] + "..."
 
 
