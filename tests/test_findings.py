@@ -201,3 +201,24 @@ def test_robustness_findings_word_the_placebo_and_break_verdicts():
 def test_audit_findings_keep_the_audit_sentences():
     found = findings.audit_findings(["REAL: counts from a trap.", "102 messages."])
     assert found.data == "REAL" and found.text.startswith("**REAL:** counts from a trap.")
+
+
+def test_reviewer_page_opens_with_the_findings_in_a_key_results_box():
+    import nbformat
+
+    from spamits.report import notebook_to_html
+
+    found = findings.takedown_findings(FakeFit(), EVENT)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("findings", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": found._repr_markdown_(),
+                                                                 "text/plain": repr(found)})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n## Details"), cell]
+    html = notebook_to_html(nb, title="t")
+    box = html.index('class="spamits-key-results"')
+    assert box < html.index('id="Title"')
+    assert "Spam fell by 67% (58% to 74%)" in html[box:html.index("</section>", box)]
+
+
+def test_percentage_point_intervals_carry_the_unit_once():
+    assert fmt_interval(-4.52, -15.23, 2.47, "pp", 1) == f"{MINUS}4.5 [{MINUS}15.2, +2.5] pp"

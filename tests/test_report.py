@@ -276,6 +276,8 @@ def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     assert 'class="plotly-graph-div"' in html
     assert_offline(html)
     assert "Run parameters (papermill)" in html
+    key = html.index('class="spamits-key-results"')  # the Findings, copied into a box at the top of the page
+    assert key < html.index("jp-Cell") and "Spam fell by" in html[key:html.index("</section>", key)]
     assert '<div class="jp-CodeMirrorEditor' not in html  # no code input
     assert '<a href="mccolo.full.html">full notebook with code</a>' in html
     full = (folder / "mccolo.full.html").read_text(encoding="utf-8")
@@ -342,6 +344,9 @@ def test_browser_renders_report_and_index_offline_without_errors(real_reports):
         plots = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div').length")
         drawn = browser.evaluate(session, "document.querySelectorAll('.plotly-graph-div .main-svg').length")
         assert plots >= 3 and drawn >= plots, (plots, drawn)
+        box = browser.evaluate(session, "document.querySelector('.spamits-key-results').getBoundingClientRect().top")
+        assert 0 <= box < browser.evaluate(session, "document.querySelector('.plotly-graph-div')"
+                                                    ".getBoundingClientRect().top")  # key results above the figures
         assert page.errors() == []
         assert page.network_requests() == []
 

@@ -31,7 +31,8 @@ __all__ = ["MINUS", "SIMULATED", "DisplayTable", "digits_for", "escape_markdown"
 
 MINUS = "\u2212"
 SIMULATED = "SIMULATED"
-_CELL_STYLE = "white-space: normal; max-width: 32em; overflow-wrap: anywhere; vertical-align: top;"
+_CELL_STYLE = ("white-space: normal; max-width: 32em; overflow-wrap: anywhere; vertical-align: top; "
+               "text-align: left;")
 """Inline style of every body cell: long catalog names, notes and URLs wrap instead of widening the page."""
 
 
@@ -49,8 +50,9 @@ class DisplayTable:
     index: bool = True
 
     def _repr_html_(self) -> str:
-        body = self.frame.to_html(escape=True, border=0, index=self.index, na_rep="")
-        body = body.replace("<td>", f'<td style="{_CELL_STYLE}">')
+        frame = self.frame.rename_axis(index=None, columns=None)  # an axis name would be a row of its own
+        body = frame.to_html(escape=True, border=0, index=self.index, na_rep="")
+        body = body.replace("<td>", f'<td style="{_CELL_STYLE}">').replace("<th>", '<th style="text-align: left;">')
         if self.caption:
             body = body.replace(">\n", f">\n<caption style=\"caption-side: top; text-align: left; font-weight: "
                                        f"bold;\">{html.escape(self.caption)}</caption>\n", 1)
@@ -144,11 +146,14 @@ def fmt_interval(est: object, low: object, high: object, kind: str = "pct", digi
         fmt = lambda v: fmt_pct(v, digits)  # noqa: E731
     elif kind in ("num", "pp", "ratio"):
         digits = digits_for(low, high, 1.0) if digits is None else digits
-        unit = " pp" if kind == "pp" else ""
-        fmt = lambda v: fmt_number(v, digits) + unit if _finite(v) or _inf(v) else "—"  # noqa: E731
+        signed = kind == "pp"  # a change in points: "+2.5", as percentages are
+
+        def fmt(v: object) -> str:
+            text = fmt_number(v, digits)
+            return f"+{text}" if signed and _finite(v) and float(v) > 0 and text.strip("0.") else text
     else:
         raise ModelSpecError(f"fmt_interval: kind={kind!r} must be 'pct', 'num', 'pp' or 'ratio'")
-    return f"{fmt(est)} [{fmt(low)}, {fmt(high)}]"
+    return f"{fmt(est)} [{fmt(low)}, {fmt(high)}]" + (" pp" if kind == "pp" else "")
 
 
 def _inf(v: object) -> bool:

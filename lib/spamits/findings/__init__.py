@@ -9,6 +9,8 @@ Builders: :func:`takedown_findings` (one fit), :func:`robustness_findings` (plac
 :func:`across_findings` (the cross-takedown table), :func:`validation_findings` (simulation study),
 :func:`vendor_findings` (vendors' monthly figures), :func:`audit_findings` (the spam-trap audit).
 
+:mod:`spamits.findings.tables` shows the notebooks' tables for people (captions, units, intervals).
+
 This layer reads results of ``its``, ``robust``, ``validation``, ``vendor_fits`` and ``audit``; only plots,
 report and cli are above it.
 """

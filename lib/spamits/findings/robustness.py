@@ -69,8 +69,10 @@ def _sweep_sentence(table: pd.DataFrame, by: str) -> str:
 
 def _break_sentence(scan: object, catalog_date: object, rows: list) -> str:
     level = 100 * (1 - float(scan.spec.get("alpha", 0.05)))
+    span = ("that day alone" if scan.date_low == scan.date_high else
+            f"{fmt_date(scan.date_low, long=True)} to {fmt_date(scan.date_high, long=True)}")
     text = (f"Break date: the data put the sharpest level break on {fmt_date(scan.date, long=True)} ({level:.0f}% "
-            f"confidence set {fmt_date(scan.date_low, long=True)} to {fmt_date(scan.date_high, long=True)})")
+            f"confidence set: {span})")
     rows.append(row("break date offset from catalog (days)",
                     float((scan.date - pd.Timestamp(catalog_date)).days) if catalog_date is not None else np.nan,
                     unit="days", text=fmt_date(scan.date)))
