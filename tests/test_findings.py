@@ -126,7 +126,7 @@ EVENT = SimpleNamespace(id="mccolo", name="McColo cut off", date=pd.Timestamp("2
 def test_takedown_findings_state_the_data_first_and_numbers_with_intervals():
     found = findings.takedown_findings(FakeFit(), EVENT)
     assert found.data == "SIMULATED" and found.lines[0].startswith("SIMULATED data:")
-    assert found.lines[1] == ("Spam fell by 67% (58% to 74%) on 11 Nov 2008 (McColo cut off) and recovered with a "
+    assert found.lines[1] == ("Spam fell by 67% (58% to 74%) on 11 Nov 2008 (mccolo) and recovered with a "
                               "half-life of 13 days (9 to 19).")
     assert "back within 10% of the counterfactual after 45 days (32 to 62)" in found.lines[2]
     assert "44% (37% to 50%) below" in found.lines[3]
@@ -141,7 +141,7 @@ def test_uncertain_and_null_findings_say_no_clear_change():
     fit = FakeFit(level=(-0.05, -0.12, 0.03), relative=(-0.01, -0.06, 0.05), simulated=False)
     found = findings.takedown_findings(fit, EVENT)
     assert found.data == "REAL" and found.lines[0].startswith("REAL data:")
-    assert found.lines[1].startswith("On 11 Nov 2008 (McColo cut off) there was no clear change in spam")
+    assert found.lines[1].startswith("On 11 Nov 2008 (mccolo) there was no clear change in spam")
     assert "half-life" not in found.lines[1]  # no recovery to speak of without a clear drop
     assert "no clear change" in found.lines[2] and not any("back within" in line for line in found.lines)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from spamits._display import MINUS, escape_markdown, fmt_date, fmt_number, fmt_pct
+from spamits._display import escape_markdown, fmt_date, fmt_number, fmt_pct
 
 __all__ = ["FINDINGS_CLASS", "TABLE_COLUMNS", "Findings", "change_phrase", "half_life_phrase", "interval_text",
            "row"]
@@ -104,8 +104,3 @@ def data_sentence(simulated: bool, what: str = "the series", of: str = "the even
         return (f"SIMULATED data: {what} is simulated from the figures reported for {of}, so these findings "
                 "show what the method recovers, not what happened to real spam."), "SIMULATED"
     return f"REAL data: {what} holds measured counts.", "REAL"
-
-
-def minus(text: str) -> str:
-    """Hyphen-minus signs of numbers in ``text`` as true minus signs."""
-    return text.replace(" -", f" {MINUS}")

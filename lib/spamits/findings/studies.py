@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from spamits._display import fmt_number, fmt_pct
-from spamits.findings._core import Findings, row
+from spamits.findings._core import TABLE_COLUMNS, Findings, row
 
 __all__ = ["audit_findings", "validation_findings", "vendor_findings"]
 
@@ -84,5 +84,4 @@ def _pp(x: float) -> str:
 
 def audit_findings(lines: list[str]) -> Findings:
     """The trap audit's sentences (``spamits.audit.findings``, REAL first) as a Findings object."""
-    return Findings(data="REAL", lines=tuple(lines), table=pd.DataFrame(columns=["finding", "estimate", "low",
-                                                                                   "high", "unit", "text"]))
+    return Findings(data="REAL", lines=tuple(lines), table=pd.DataFrame(columns=TABLE_COLUMNS))

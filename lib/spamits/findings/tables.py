@@ -84,7 +84,9 @@ def recovery_table(result: object, fractions: tuple[float, ...] = (0.5, 0.9)) ->
     rows = []
     for fraction in fractions:
         rec = result.recovery_time(fraction)
-        if rec["within_window"]:
+        if rec["within_window"] and rec["estimate"] == 0 and rec["high"] == 0:
+            text = "at once: never below this share"
+        elif rec["within_window"]:
             high = fmt_number(rec["high"], 0) if rec["high"] is not None else "beyond the window"
             text = f"{fmt_number(rec['estimate'], 0)} [{fmt_number(rec['low'], 0)}, {high}]"
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from spamits._display import fmt_number, fmt_p
+from spamits._display import digits_for, fmt_number, fmt_p, fmt_pct
 from spamits.findings._core import (
     Findings,
     change_phrase,
@@ -37,7 +37,6 @@ def takedown_findings(result: object, event: object = None, *, comparison: pd.Da
     if label not in result.events:
         label = result.events[0]
     date = getattr(event, "date", None)
-    name = getattr(event, "name", label)
     opening, data = data_sentence(result.simulated, "the series")
     if not result.simulated:
         source = str(result.frame.attrs.get("source") or "a count file")
@@ -50,7 +49,7 @@ def takedown_findings(result: object, event: object = None, *, comparison: pd.Da
         est, lo, hi = lev["ratio"] - 1, lev["ratio_low"] - 1, lev["ratio_high"] - 1
         phrase, clear = change_phrase(est, lo, hi)
         rows.append(row("immediate change", est, lo, hi, "fraction", phrase))
-        when = f"{on_date(date)} ({name})" if date is not None else f"at {label}"
+        when = f"{on_date(date)} ({label})" if date is not None else f"at {label}"
         sentence = f"{phrase} {when}" if clear else f"{when[0].upper()}{when[1:]} there was {phrase}"
         if "half_life" in eff.index:
             half = eff.loc["half_life"]
@@ -62,9 +61,18 @@ def takedown_findings(result: object, event: object = None, *, comparison: pd.Da
         lines.append(sentence + ".")
     if "slope" in eff.index:
         slope = eff.loc["slope"]
-        phrase, _ = change_phrase(slope["ratio"] - 1, slope["ratio_low"] - 1, slope["ratio_high"] - 1,
-                                  what="The trend", digits=1)
-        lines.append(f"{phrase} per {result.unit.rstrip('s')} from the event on.")
+        est, lo, hi = slope["ratio"] - 1, slope["ratio_low"] - 1, slope["ratio_high"] - 1
+        digits = max(1, digits_for(lo, hi))
+        per = f"per {result.unit.rstrip('s')}"
+        if lo < 0 < hi:
+            phrase = (f"Trend after the event: no clear change ({fmt_pct(est, digits)} {per}; interval "
+                      f"{fmt_pct(lo, digits)} to {fmt_pct(hi, digits)})")
+        else:
+            a, b = sorted((abs(lo), abs(hi)))
+            phrase = (f"Trend after the event: spam {'fell' if hi < 0 else 'rose'} by a further "
+                      f"{fmt_pct(abs(est), digits, sign=False)} {per} ({fmt_pct(a, digits, sign=False)} to "
+                      f"{fmt_pct(b, digits, sign=False)})")
+        lines.append(phrase + ".")
         rows.append(row("trend change", slope["ratio"] - 1, slope["ratio_low"] - 1, slope["ratio_high"] - 1,
                         f"fraction per {result.unit.rstrip('s')}", phrase))
     if clear and "half_life" in eff.index:
