@@ -141,6 +141,8 @@ def fmt_interval(est: object, low: object, high: object, kind: str = "pct", digi
     ``digits`` defaults to what the interval's width supports (:func:`digits_for`); ``"pp"`` gives percentage
     points, ``"ratio"`` a ratio.  An infinite bound is shown as ``∞``.
     """
+    if not (_finite(est) or _inf(est)):
+        return "—"
     if kind == "pct":
         digits = digits_for(low, high) if digits is None else digits
         fmt = lambda v: fmt_pct(v, digits)  # noqa: E731
@@ -186,7 +188,7 @@ def _format_column(frame: pd.DataFrame, kind: str, sources: Sequence[str]) -> li
     values = cols[0]
     one = {
         "text": lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v),
-        "pct": lambda v: fmt_pct(v, digits or 0),
+        "pct": lambda v: fmt_pct(v, digits or 0, sign=False),  # a share; changes come with their intervals
         "pp": lambda v: fmt_number(v, 1 if digits is None else digits) + " pp" if _finite(v) else "—",
         "num": lambda v: fmt_number(v, 1 if digits is None else digits),
         "ratio": lambda v: fmt_number(v, 2 if digits is None else digits),
@@ -202,11 +204,11 @@ def table(frame: pd.DataFrame, caption: str, columns: Mapping[str, str | tuple[s
           notes: str = "", simulated: bool | None = None, index: bool = False) -> DisplayTable:
     """A table for people from ``frame``: formatted columns, a caption, units.
 
-    ``columns`` maps each shown header (put the unit in it) to a spec: ``"kind:source"``-style tuples
-    ``(kind, source)`` or ``(kind, estimate, low, high)`` (one column ``−67% [−74%, −58%]``); a plain string is
-    the source column shown as text.  Kinds: ``text``, ``pct`` (fractions as %), ``pp``, ``num``, ``ratio``,
-    ``count``, ``p``, ``date``, ``yesno``; ``pct``/``pp``/``num``/``ratio`` may end in the decimals
-    (``"num2"``), else intervals get what their width supports.  ``columns=None`` shows every column as it is.
+    ``columns`` maps each shown header (put the unit in it) to a spec: ``(kind, source)`` or ``(kind, estimate,
+    low, high)`` (one column ``−67% [−74%, −58%]``, signed); a plain string is the source column shown as text.
+    Kinds: ``text``, ``pct`` (a share as %, unsigned), ``pp``, ``num``, ``ratio``, ``count``, ``p``, ``date``,
+    ``yesno``; ``pct``/``pp``/``num``/``ratio`` may end in the decimals (``"num2"``), else intervals get what
+    their width supports.  ``columns=None`` shows every column as it is.
     ``simulated`` (default: the frame's column axis is named SIMULATED) prefixes the caption with SIMULATED;
     the column-axis name is never shown.
     """

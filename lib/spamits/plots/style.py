@@ -36,6 +36,8 @@ LAYOUT = {"template": "plotly_white", "height": 460, "margin": {"l": 70, "r": 30
           "font": {"family": "Arial, sans-serif", "size": 13},
           "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}}
 RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
+CAPTION_CHARS = 120
+"""Longest source caption (characters) that fits under a 960-pixel figure."""
 
 
 class DeterministicNotebookRenderer(NotebookRenderer):
@@ -96,7 +98,9 @@ def caption_source(obj: object, source: str | None) -> str:
         return source
     attrs = getattr(obj, "attrs", {})
     text = attrs.get("source") or "source not recorded: pass source= to the figure builder"
-    return text if len(text) <= 140 else text[:137] + "..."
+    if len(text) > CAPTION_CHARS and "; " in text[:CAPTION_CHARS]:  # the first clause names the data; the rest
+        text = text[:text.rindex("; ", 0, CAPTION_CHARS)] + "; …"  # (e.g. the effect's basis) is in the tables
+    return text if len(text) <= CAPTION_CHARS else text[:CAPTION_CHARS - 1] + "…"
 
 
 def band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.Scatter:
