@@ -64,6 +64,9 @@ def _stop() -> None:
             closer.start()
             closer.join(10)
             _state["running"] = False
+            if closer.is_alive():  # choreographer's close can hang at exit: leave the browser to the process end,
+                server = kaleido._sync_server.GlobalKaleidoServer()  # noqa: SLF001 - and keep kaleido's own exit
+                server._initialized = False  # noqa: SLF001 - handler from waiting again (as report.notebook does)
 
 
 def figure_png(figure: dict[str, Any]) -> bytes | None:
