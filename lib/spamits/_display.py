@@ -31,9 +31,12 @@ __all__ = ["MINUS", "SIMULATED", "DisplayTable", "digits_for", "escape_markdown"
 
 MINUS = "\u2212"
 SIMULATED = "SIMULATED"
-_CELL_STYLE = ("white-space: normal; max-width: 32em; overflow-wrap: anywhere; vertical-align: top; "
-               "text-align: left;")
-"""Inline style of every body cell: long catalog names, notes and URLs wrap instead of widening the page."""
+_CELL_STYLE = "vertical-align: top; text-align: left;"
+_LONG_CELL_STYLE = _CELL_STYLE + " white-space: normal; min-width: 12em; max-width: 32em; overflow-wrap: anywhere;"
+"""Inline style of a body cell with long text (catalog names, notes, URLs): it wraps instead of widening the page
+(short cells keep their words whole)."""
+LONG_CELL = 40
+_TD = re.compile(r"<td>(.*?)</td>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class DisplayTable:
     def _repr_html_(self) -> str:
         frame = self.frame.rename_axis(index=None, columns=None)  # an axis name would be a row of its own
         body = frame.to_html(escape=True, border=0, index=self.index, na_rep="")
-        body = body.replace("<td>", f'<td style="{_CELL_STYLE}">').replace("<th>", '<th style="text-align: left;">')
+        body = _TD.sub(lambda m: f'<td style="{_LONG_CELL_STYLE if len(m.group(1)) > LONG_CELL else _CELL_STYLE}">'
+                                 f"{m.group(1)}</td>", body).replace("<th>", '<th style="text-align: left;">')
         if self.caption:
             body = body.replace(">\n", f">\n<caption style=\"caption-side: top; text-align: left; font-weight: "
                                        f"bold;\">{html.escape(self.caption)}</caption>\n", 1)
