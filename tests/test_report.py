@@ -277,7 +277,7 @@ def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     assert_offline(html)
     assert "Run parameters (papermill)" in html
     key = html.index('class="spamits-key-results"')  # the Findings, copied into a box at the top of the page
-    assert key < html.index("jp-Cell") and "Spam fell by" in html[key:html.index("</section>", key)]
+    assert key < html.index('<div class="jp-Cell ') and "Spam fell by" in html[key:html.index("</section>", key)]
     assert '<div class="jp-CodeMirrorEditor' not in html  # no code input
     assert '<a href="mccolo.full.html">full notebook with code</a>' in html
     full = (folder / "mccolo.full.html").read_text(encoding="utf-8")
