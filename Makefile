@@ -150,7 +150,8 @@ distclean: clean
 	rm -rf $(VENV) $(LOCK_TOOLS) lib/*.egg-info *.egg-info
 
 # --- committed notebooks ---------------------------------------------------------------------------------
-# Executed in their own folder with the JupyterLab renderer (plotly mimetype only), as nbval will run them.
+# Executed in their own folder with the default renderer (plotly mimetype plus a static PNG of each figure, so a
+# code host shows it; nbval does not compare PNGs), as nbval will run them.
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 notebooks: venv
 	for nb in $(NOTEBOOKS); do \

@@ -41,7 +41,7 @@ LAYER_OF = {
 
 BOTTOM = {"errors", "paths", "_atomic", "_display"}
 LAYERS = {"root", *BOTTOM, "events", "data", "audit", "ingest", "its", "_batchfit", "robust", "results",
-          "validation", "vendor_fits", "plots", "report", "cli"}
+          "validation", "vendor_fits", "findings", "plots", "report", "cli"}
 # What each layer may import (besides itself).  "root" is ``spamits/__init__.py`` (``from spamits import
 # __version__``); it imports errors, events and data, so those may not import it back.
 ALLOWED = {
@@ -59,6 +59,8 @@ ALLOWED = {
     "results": BOTTOM | {"events", "data", "its", "root"},
     "validation": BOTTOM | {"events", "data", "its", "_batchfit", "robust"},
     "vendor_fits": BOTTOM | {"events", "data", "its", "_batchfit", "robust", "results"},
+    "findings": BOTTOM | {"events", "data", "audit", "its", "_batchfit", "robust", "results", "validation",
+                          "vendor_fits"},  # sentences from any result; never figures, report or cli
     "plots": LAYERS - {"report", "cli"},  # reads any table or result; never report or cli
     "report": LAYERS - {"cli"},
     "cli": set(LAYERS),
@@ -226,6 +228,8 @@ PUBLIC_API = {
                       "lag_table", "load_counts", "monthly_top", "recipient_breaks", "recipient_shares",
                       "recipient_table", "shown_path", "to_dict"],
     "spamits.results": ["build", "clean", "headline", "write_json"],
+    "spamits.findings": ["FINDINGS_CLASS", "Findings", "across_findings", "audit_findings", "robustness_findings",
+                         "takedown_findings", "validation_findings", "vendor_findings"],
     "spamits.errors": ["DataFileNotFoundError", "DataGapWarning", "DataValidationError", "ModelFitWarning",
                        "ModelSpecError", "ReportError", "SpamitsError", "SpamitsWarning", "UnknownEventError", "warn"],
     "spamits.paths": ["DATA_DIR_ENV", "PACKAGE_DIR", "PROJECT_ROOT", "data_dir", "data_file",

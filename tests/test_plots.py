@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
@@ -147,8 +148,30 @@ def test_spamits_html_renderer_is_registered_and_deterministic():
 
 
 def test_default_renderer_comes_from_the_environment():
-    assert pio.renderers.default == os.environ.get(plots.RENDERER_ENV, "plotly_mimetype")
+    assert pio.renderers.default == os.environ.get(plots.RENDERER_ENV, "plotly_mimetype+spamits_png")
     environ = dict(os.environ, **{plots.RENDERER_ENV: "plotly_mimetype+spamits_html"})
     code = "import plotly.io as pio, spamits.plots; print(pio.renderers.default)"
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "plotly_mimetype+spamits_html"
+
+
+def test_static_image_renderer_adds_nothing_without_a_browser(monkeypatch):
+    from spamits.plots import static
+
+    monkeypatch.setattr(static, "_state", {"running": False, "unavailable": False})
+    monkeypatch.setattr(static, "_chromium", lambda: None)
+    assert static.StaticImageRenderer().to_mimebundle({"data": [], "layout": {}}) == {}
+
+
+@pytest.mark.browser
+def test_static_image_renderer_gives_a_png_beside_the_plotly_json():
+    import base64
+
+    from spamits.plots import static
+
+    if static._chromium() is None:
+        pytest.skip("no Chromium")
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
+    bundle = pio._renderers.renderers._build_mime_bundle(fig.to_dict(), "plotly_mimetype+spamits_png")
+    assert "application/vnd.plotly.v1+json" in bundle
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"

@@ -282,6 +282,8 @@ def test_real_papermill_run_writes_offline_report_with_plotly(real_reports):
     assert 'class="plotly-graph-div"' in html
     assert_offline(html)
     assert "Run parameters (papermill)" in html
+    key = html.index('class="spamits-key-results"')  # the Findings, copied into a box at the top of the page
+    assert key < html.index('<div class="jp-Cell ') and "Spam fell by" in html[key:html.index("</section>", key)]
     assert '<div class="jp-CodeMirrorEditor' not in html  # no code input
     assert '<a href="mccolo.full.html">full notebook with code</a>' in html
     full = (folder / "mccolo.full.html").read_text(encoding="utf-8")
@@ -433,7 +435,16 @@ def reviewer_page_extra_checks(browser: Browser, session: str, page: Path) -> No
     """HOOK for checks of reviewer-page content that other parts of issue 14 add (e.g. the "findings"
     key-results box): called by :func:`test_browser_every_page_draws_its_figures_with_one_shared_plotlyjs` for
     every reviewer page ``<run>/<run>.html`` of the shared build, after its figures are drawn, with the CDP
-    session of that page (``browser.evaluate(session, js)``).  Nothing to check yet."""
+    session of that page (``browser.evaluate(session, js)``): the Findings key-results box sits at the top, above
+    the first figure, and holds the notebook's findings text."""
+    box = browser.evaluate(session, "document.querySelector('.spamits-key-results') ? "
+                                    "document.querySelector('.spamits-key-results').getBoundingClientRect().top : -1")
+    assert box >= 0, f"{page.name}: no key-results box"
+    first_figure = browser.evaluate(session, "document.querySelector('.plotly-graph-div') ? document.querySelector("
+                                             "'.plotly-graph-div').getBoundingClientRect().top : 1e9")
+    assert box < first_figure, f"{page.name}: key results not above the figures"
+    text = browser.evaluate(session, "document.querySelector('.spamits-key-results').innerText")
+    assert ("SIMULATED" in text or "REAL" in text), f"{page.name}: findings do not say SIMULATED or REAL first"
 
 
 @pytest.mark.slow

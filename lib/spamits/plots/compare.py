@@ -53,6 +53,9 @@ def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-l
     fig.add_vline(x=0, line={"color": "#333", "width": 1}, row=1, col=1)
     fig = finish(fig, title=sim_title(title, sim), y_title="", x_title="", source=source or caption_source(table, None))
     fig.update_xaxes(type="log", row=1, col=2)
+    # the legend above the subplot titles (the shared layout puts it where they are), the title above both
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0},
+                      margin={"l": 70, "r": 30, "t": 120, "b": 110})
     fig.add_annotation(text="open marker: no recovery within the window (interval has no upper bound)",
                        xref="paper", yref="paper", x=1, y=-0.2, showarrow=False, xanchor="right",
                        font={"size": 11, "color": "#555"})

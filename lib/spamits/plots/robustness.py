@@ -80,6 +80,8 @@ def fig_sweep(table: pd.DataFrame, *, x: str, term: str = "level", title: str | 
                                           "array": rounded(100 * (rows["relative_30_high"] - rel)),
                                           "arrayminus": rounded(100 * (rel - rows["relative_30_low"]))}))
     fig.add_hline(y=0, line={"color": "#333", "width": 1})
+    if x == "date":  # a few whole days: one tick each, no times of day
+        fig.update_xaxes(type="category")
     title = title or ("Estimate by event date within the sources' range" if x == "date"
                       else "Estimate by analysis window")
     return finish(fig, title=sim_title(title, sim), y_title="change in spam (%)", x_title=x_title,

@@ -4,12 +4,14 @@ Every figure has units on its axes, the data source in a caption, and says SIMUL
 when the data are simulated.  Plotted numbers are rounded and written as plain lists (:func:`rounded`), so a
 figure's JSON is identical from run to run (nbval compares it exactly).
 
-Importing this module registers the renderer ``spamits_html`` (the classic notebook HTML output with plotly.js
-embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN), and ``spamits_html_shared``
-(the same figure HTML without plotly.js: the page it ends up in loads plotly.js itself, as the report pages do
-from ``reports/_static/``), and sets the default renderer from the environment variable
-``SPAMITS_PLOTLY_RENDERER`` (default ``"plotly_mimetype"``, what JupyterLab shows, and what the report kernels
-use: the report pages make each figure's HTML from its JSON with ``spamits_html_shared``).
+Importing this module registers the renderers ``spamits_html`` (the classic notebook HTML output with plotly.js
+embedded once, a deterministic ``div`` id per figure and no MathJax from a CDN), ``spamits_html_shared`` (the
+same figure HTML without plotly.js: the page it ends up in loads plotly.js itself, as the report pages do from
+``reports/_static/``) and ``spamits_png`` (a static PNG of the figure, :mod:`spamits.plots.static`), and sets the
+default renderer from the environment variable ``SPAMITS_PLOTLY_RENDERER`` (default
+``"plotly_mimetype+spamits_png"``: what JupyterLab shows, plus an image for code hosts).  The report kernels run
+with ``plotly_mimetype`` only: the report pages make each figure's HTML from its JSON with
+``spamits_html_shared`` and its PNG as a file of the run's ``figures/`` folder.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import NotebookRenderer
 
+from spamits.plots.static import StaticImageRenderer
+
 __all__ = ["COLORS", "LAYOUT", "RENDERER_ENV", "SIMULATED", "DeterministicNotebookRenderer", "band_trace",
            "caption_source", "event_line", "finish", "is_simulated", "iso_dates", "rounded", "sim_label",
            "sim_title"]
@@ -34,6 +38,8 @@ LAYOUT = {"template": "plotly_white", "height": 460, "margin": {"l": 70, "r": 30
           "font": {"family": "Arial, sans-serif", "size": 13},
           "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}}
 RENDERER_ENV = "SPAMITS_PLOTLY_RENDERER"
+CAPTION_CHARS = 120
+"""Longest source caption (characters) that fits under a 960-pixel figure."""
 
 
 class DeterministicNotebookRenderer(NotebookRenderer):
@@ -62,7 +68,9 @@ class DeterministicNotebookRenderer(NotebookRenderer):
 
 pio.renderers["spamits_html"] = DeterministicNotebookRenderer()
 pio.renderers["spamits_html_shared"] = DeterministicNotebookRenderer(embed_plotlyjs=False)
-pio.renderers.default = os.environ.get(RENDERER_ENV, "plotly_mimetype")
+pio.renderers["spamits_png"] = StaticImageRenderer()
+DEFAULT_RENDERER = "plotly_mimetype+spamits_png"
+pio.renderers.default = os.environ.get(RENDERER_ENV, DEFAULT_RENDERER)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -102,8 +110,10 @@ def caption_source(obj: object, source: str | None) -> str:
     if source:
         return source
     attrs = getattr(obj, "attrs", {})
-    text = attrs.get("source", "not recorded")
-    return text if len(text) <= 140 else text[:137] + "..."
+    text = attrs.get("source") or "source not recorded: pass source= to the figure builder"
+    if len(text) > CAPTION_CHARS and "; " in text[:CAPTION_CHARS]:  # the first clause names the data; the rest
+        text = text[:text.rindex("; ", 0, CAPTION_CHARS)] + "; …"  # (e.g. the effect's basis) is in the tables
+    return text if len(text) <= CAPTION_CHARS else text[:CAPTION_CHARS - 1] + "…"
 
 
 def band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.Scatter:

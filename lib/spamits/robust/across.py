@@ -40,7 +40,23 @@ def takedown_table(fits: dict) -> pd.DataFrame:
         raise ModelSpecError("takedown_table: fits must be a non-empty dict {event_id: ITSResult}")
     rows = [_takedown_row(label, result) for label, result in fits.items()]
     sim = any(r.simulated for r in fits.values())
-    return _label(pd.DataFrame(rows, columns=TAKEDOWN_COLUMNS), sim)
+    table = _label(pd.DataFrame(rows, columns=TAKEDOWN_COLUMNS), sim)
+    table.attrs["source"] = _sources(fits)
+    return table
+
+
+def _sources(fits: dict) -> str:
+    """One line naming where every row's series comes from (for the forest plot's caption)."""
+    simulated = [label for label, r in fits.items() if r.simulated]
+    seeds = sorted({str(r.frame.attrs.get("seed", "?")) for r in fits.values() if r.simulated})
+    parts = []
+    if simulated:
+        parts.append(f"{SIMULATED} series from spamits.data.simulate, one scenario per event (seed "
+                     f"{', '.join(seeds)})")
+    real = sorted({str(r.frame.attrs.get("source", "")).rsplit("/", 1)[-1] for r in fits.values() if not r.simulated})
+    if real:
+        parts.append(f"{REAL} spam-trap counts ({', '.join(real)})")
+    return "; ".join(parts) + "; event dates from data/events.csv"
 
 
 def _takedown_row(label: str, result: object) -> dict:

@@ -20,6 +20,13 @@ from spamits.robust._common import (
 # --- date and window sweeps --------------------------------------------------------------------------------
 
 
+def _with_source(table: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    """The swept series' source on the table (``attrs["source"]``), for the figures' captions."""
+    if y.attrs.get("source"):
+        table.attrs["source"] = str(y.attrs["source"])
+    return table
+
+
 def _fit_rows(result: object, label: str, extra: dict) -> list[dict]:
     """Tidy rows of one fit: every effect term of ``label`` plus the relative effect over HORIZON periods."""
     eff = result.effects
@@ -55,7 +62,7 @@ def date_sweep(y: pd.Series, event: object, **fit_kwargs: object) -> pd.DataFram
     for day in days:
         result = its_pkg.fit(y, day, **fit_kwargs)
         rows += _fit_rows(result, result.events[0], {"date": day, "catalog": bool(day == pd.Timestamp(ev.date))})
-    return _label(pd.DataFrame(rows), bool(y.attrs.get("simulated", False)))
+    return _with_source(_label(pd.DataFrame(rows), bool(y.attrs.get("simulated", False))), y)
 
 
 def window_sweep(y: pd.Series, event: object, *, pre: tuple[int, ...] = (120, 240, 365),
@@ -79,7 +86,7 @@ def window_sweep(y: pd.Series, event: object, *, pre: tuple[int, ...] = (120, 24
             result = its_pkg.fit(yw, event, **fit_kwargs)
             rows += _fit_rows(result, result.events[0], {"pre": int(n_pre), "post": int(n_post),
                                                          "window": f"{n_pre} pre / {n_post} post"})
-    return _label(pd.DataFrame(rows), bool(y.attrs.get("simulated", False)))
+    return _with_source(_label(pd.DataFrame(rows), bool(y.attrs.get("simulated", False))), y)
 
 
 def describe_sweep(table: pd.DataFrame, *, by: str) -> str:
