@@ -862,3 +862,24 @@ def test_report_package_has_one_way_imports_and_small_modules():
 
     for name in graph:
         visit(name, ())
+
+
+def test_a_pause_with_both_ends_gives_two_runs_each_window_ending_at_the_other_end(data_folder):
+    write_derived(data_folder, "2022-06", "2022-12")  # Emotet stops 2022-07-13, returns 2022-11-02, stops ~11-15
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    start, end = by_name["untroubled-emotet-pause-2022-07"], by_name["untroubled-emotet-pause-2022-07-end"]
+    assert start.parameters == {"event_id": "emotet-pause-2022-07", "series": "untroubled", "effect": "step",
+                                "pre_periods": 42, "post_periods": 112, "joint_events": ["emotet-pause-2022-07"]}
+    assert end.parameters["event_id"] == "emotet-pause-2022-07-end" and end.parameters["effect"] == "step"
+    assert (end.parameters["pre_periods"], end.parameters["post_periods"]) == (90, 60)  # 112 days of pause before
+    assert end.parameters["joint_events"] == ["emotet-pause-2022-07-end", "emotet-pause-2022-11"]
+    assert by_name["compare-takedowns"].parameters["real_series"] == dict.fromkeys(
+        ["emotet-pause-2022-07", "emotet-pause-2022-07-end", "emotet-pause-2022-11"], "untroubled")
+
+
+def test_a_surge_is_a_decaying_effect_and_its_end_is_no_run(data_folder):
+    write_derived(data_folder, "2024-03", "2024-05")
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert sorted(n for n in by_name if n.startswith("untroubled-")) == ["untroubled-phorpiex-lockbitblack-2024"]
+    surge = by_name["untroubled-phorpiex-lockbitblack-2024"].parameters
+    assert surge["effect"] == "decay" and (surge["pre_periods"], surge["post_periods"]) == (54, 38)

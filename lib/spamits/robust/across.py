@@ -165,7 +165,7 @@ def fit_events(event_ids: list[str], *, series: dict | None = None, joint_events
         ev = events.get(event_id)
         if str(source) not in windows:
             daily = audit.daily_from(audit.load_counts(source)[0])
-            windows[str(source)] = (daily, audit.event_windows(daily, events.load()).set_index("id"))
+            windows[str(source)] = (daily, audit.event_windows(daily, audit.run_events()).set_index("id"))
         daily, table = windows[str(source)]
         row = table.loc[ev.id] if ev.id in table.index else None
         if row is None or not row["fits"]:
