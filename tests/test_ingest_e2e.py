@@ -6,7 +6,9 @@ monthly ``YYYY-MM.7z`` that overlaps its year), served from 127.0.0.1; nothing l
 * the 102 real fixture messages (1998-2007): every message is counted once, on the UTC day and hour of its top
   ``Received:`` line, computed here without spamits (tests/untroubled_site.expected_arrival);
 * a generated 2008 around McColo (11 Nov 2008), whose file names run hours behind arrival as on the real
-  archive: the counts follow arrival, and a step fit finds the drop.
+  archive: the counts follow arrival, and a step fit finds the drop;
+* monthly archives ``2024-03.7z`` to ``2024-05.7z`` of the real fixture messages re-dated around the Phorpiex
+  surge (24 Apr 2024): counted by arrival, and ``make report`` builds the event's real run, a decaying rise.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 from ingest_support import message
 from spamits import cli, data, its, paths, report
 from spamits.ingest import fetch
-from untroubled_site import FIXTURES, NOT_BY_RECEIVED, SiteServer, build_site, expected_arrival, index_page
+from untroubled_site import FIXTURES, NOT_BY_RECEIVED, SiteServer, build_site, expected_arrival, index_page, redate
 
 MONTHS_1998_2007 = ["--from", "1998-01", "--to", "2007-11"]
 
@@ -196,3 +198,84 @@ def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_roo
     assert (out / "untroubled-mccolo" / "untroubled-mccolo.html").is_file()
     assert "untroubled-mccolo" in (out / "index.html").read_text(encoding="utf-8")
 
+
+
+# --- Phorpiex's LockBit Black surge: real fixture messages re-dated into monthly archives of 2024 -----------------
+
+PHORPIEX = dt.datetime(2024, 4, 24, tzinfo=dt.UTC).timestamp()
+
+
+def _phorpiex_months(folder, rng: np.random.Generator) -> dict[str, int]:
+    """``2024-03.7z``, ``2024-04.7z`` and ``2024-05.7z`` in the real layout, from the real fixture messages re-dated
+    (top Received:, Date: and the file name's epoch, filed a log-normal lag of median 11 h after arrival): about 4
+    messages a day, and from 24 Apr 2024 a burst of 6 times that, halving every 2 days.  Returns the true messages
+    per arrival day (a message filed in June is not in these archives and not counted)."""
+    from ingest_support import make_archive
+
+    sources = [p for p in sorted(FIXTURES.rglob("*")) if p.is_file() and p.parts[-3].isdigit()
+               and p.relative_to(FIXTURES).as_posix() not in NOT_BY_RECEIVED]
+    truth: Counter = Counter()
+    months: dict[str, list] = {}
+    day, n = dt.date(2024, 3, 1), 0
+    end = dt.datetime(2024, 6, 1, tzinfo=dt.UTC).timestamp()
+    while day <= dt.date(2024, 5, 31):
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+        k = (start - PHORPIEX) / 86_400
+        rate = 4.0 * (1 + (5.0 * 0.5 ** (k / 2) if k >= 0 else 0.0))
+        for second in sorted(rng.integers(0, 86_400, size=int(rng.poisson(rate)))):
+            arrived = int(start + second)
+            filed = arrived + int(3600 * math.exp(rng.normal(math.log(11), 0.8)))
+            if filed >= end:
+                continue
+            source = sources[n % len(sources)]
+            folder_month = dt.datetime.fromtimestamp(filed, dt.UTC).strftime("%Y/%m")
+            entry = (f"{folder_month}/{filed}.{4000 + n}_{n}.txt", redate(source.read_bytes(), arrived))
+            months.setdefault(folder_month.replace("/", "-"), []).append(entry)
+            truth[dt.datetime.fromtimestamp(arrived, dt.UTC).date().isoformat()] += 1
+            n += 1
+        day += dt.timedelta(days=1)
+    for month, items in months.items():
+        make_archive(folder / f"{month}.7z", items)
+    rows = [(p.name, p.stat().st_mtime, p.stat().st_size) for p in sorted(folder.glob("*.7z"))]
+    (folder / "index.html").write_text(index_page(rows), encoding="utf-8")
+    return dict(truth)
+
+
+def test_redate_moves_the_trap_stamp_and_the_date_header():
+    source = FIXTURES / "2003" / "01" / "1042816728.2283_398.txt"
+    moved = redate(source.read_bytes(), PHORPIEX)
+    assert moved is not None and b"Wed, 24 Apr 2024 00:00:00 GMT" in moved and b"Date: Tue, 23 Apr 2024 23:58:00" in moved
+    assert moved.split(b"\n\n", 1)[1] == source.read_bytes().split(b"\n\n", 1)[1]  # the body is untouched
+    assert redate((FIXTURES / next(iter(NOT_BY_RECEIVED))).read_bytes(), PHORPIEX) is None
+
+
+@pytest.mark.slow
+@pytest.mark.report
+def test_make_report_builds_the_surge_run_from_monthly_archives_of_2024(tmp_path, data_root, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    truth = _phorpiex_months(site, np.random.default_rng(7))
+    with SiteServer(site) as server:
+        assert _fetch(server, "--from", "2024-03", "--to", "2024-05") == 0
+        gets = sorted(path.rsplit("/", 1)[-1] for path, _ in server.archive_gets())
+    assert gets == ["2024-03.7z", "2024-04.7z", "2024-05.7z"]  # one monthly file per month
+    dest = data_root / "raw" / "untroubled"
+    assert cli.main(["data", "count", str(dest), "--from", "2024-03", "--to", "2024-05", "-o",
+                     str(data_root / "derived" / "untroubled_daily.csv")]) == 0
+    counted = pd.read_csv(data_root / "derived" / "untroubled_daily.csv").set_index("date")["count"]
+    assert counted[counted > 0].to_dict() == truth and len(counted) == 92  # by arrival day, every day a row
+    meta = json.loads((data_root / "derived" / "untroubled_daily.manifest.json").read_text(encoding="utf-8"))
+    assert meta["dated_by"] == {"received": sum(truth.values())}
+    for name in ("events.csv", "vendor_figures.csv"):  # the catalog and vendor figures the notebooks read
+        shutil.copy(paths.PROJECT_ROOT / "data" / name, data_root / name)
+    capsys.readouterr()
+    runs = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert sorted(n for n in runs if n.startswith("untroubled-")) == ["untroubled-phorpiex-lockbitblack-2024"]
+    out = tmp_path / "reports"
+    assert report.run_all(out_dir=out, only=["untroubled-phorpiex-lockbitblack-2024"], jobs=1) == 0
+    fit = json.loads((out / "untroubled-phorpiex-lockbitblack-2024" / "results.json").read_text(encoding="utf-8"))
+    assert fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled"
+    assert fit["run"]["effect"] == "decay" and (fit["run"]["pre_periods"], fit["run"]["post_periods"]) == (54, 38)
+    head = fit["headline"]
+    assert head["data"] == "real" and 0 < head["immediate_change_low"] < head["immediate_change"]  # a rise
+    assert head["half_life"] is not None and head["half_life_low"] < 2 < head["half_life_high"]
