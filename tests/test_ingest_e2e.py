@@ -244,7 +244,8 @@ def _phorpiex_months(folder, rng: np.random.Generator) -> dict[str, int]:
 def test_redate_moves_the_trap_stamp_and_the_date_header():
     source = FIXTURES / "2003" / "01" / "1042816728.2283_398.txt"
     moved = redate(source.read_bytes(), PHORPIEX)
-    assert moved is not None and b"Wed, 24 Apr 2024 00:00:00 GMT" in moved and b"Date: Tue, 23 Apr 2024 23:58:00" in moved
+    assert moved is not None and b"Wed, 24 Apr 2024 00:00:00 GMT" in moved
+    assert b"Date: Tue, 23 Apr 2024 23:58:00" in moved
     assert moved.split(b"\n\n", 1)[1] == source.read_bytes().split(b"\n\n", 1)[1]  # the body is untouched
     assert redate((FIXTURES / next(iter(NOT_BY_RECEIVED))).read_bytes(), PHORPIEX) is None
 
