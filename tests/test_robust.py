@@ -297,7 +297,7 @@ def test_group_findings_say_what_real_fits_support_and_cannot():
     assert "emotet-pause-2022-07-end (REAL): immediate change +10% [-10%, +30%], no clear change" in text
     assert "phorpiex-lockbitblack-2024 (REAL): immediate change +200% [+120%, +310%], a rise" in text
     assert "the trap saw the surge" in text and "surges (1 event, 0 with" in text
-    assert "disruptions 2022-2026 (27 events, 0 with a simulated series, 0 with a real fit):\n  cannot: no event" in text
+    assert "disruptions 2022-2026 (27 events, 0 with a simulated series, 0 with a real fit):\n  cannot: no " in text
     quiet = robust.group_findings(groups, _real_table([("phorpiex-lockbitblack-2024", "surge", 0.1, -0.2, 0.4)]))
     assert "the trap did not show the surge" in quiet
     assert "real fits were asked for but none is in the table" in robust.group_findings(groups, None)
