@@ -105,6 +105,11 @@ def cross_takedown_summary(table: pd.DataFrame) -> str:
         lines.append("Negative controls (pauses with no intervention): " + _list(pause, "immediate_change") +
                      "; a pause that looks like a takedown shows that a drop alone does not prove an intervention"
                      " worked.")
+    surge = table[table["kind"] == "surge"]
+    if len(surge):
+        lines.append("Positive controls (surges, no intervention): " + _list(surge, "immediate_change") + "; a surge "
+                     "the data show is a rise the method can see; one it misses makes a missing drop elsewhere "
+                     "uninformative.")
     lines.append("Caveats: one series per event and one model each; events close together share their series "
                  "(fitted jointly where listed); half-life intervals that reach the search bound mean the data "
                  "cannot rule out a lasting effect; vendor figures behind the effect sizes measure different "
