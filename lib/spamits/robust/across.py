@@ -32,8 +32,8 @@ def takedown_table(fits: dict) -> pd.DataFrame:
 
     Changes are fractions (-0.65 = 65% fewer messages) with their intervals; the half-life (periods) comes
     from a decay fit (NaN for other shapes), ``half_life_at_bound`` says the estimate reached the search bound
-    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown`` or ``pause``.  ``data`` is REAL
-    or SIMULATED (the fit's series); a key ``"<event_id> (REAL)"`` (a real fit of :func:`fit_events`) is the
+    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown``, ``pause`` or ``surge``.  ``data``
+    is REAL or SIMULATED (the fit's series); a key ``"<event_id> (REAL)"`` (a real fit of :func:`fit_events`) is the
     row's ``event``.  The columns are named SIMULATED when any row is.
     """
     if not isinstance(fits, dict) or not fits:
