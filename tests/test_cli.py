@@ -31,11 +31,14 @@ def test_events_list_prints_the_catalog_table(tmp_path):
     done = spamits("events", "list", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == ["id", "date", "mechanism", "name"]
-    assert len(lines) == 1 + 21
+    assert lines[0].split() == ["id", "date", "kind", "mechanism", "name"]
+    assert len(lines) == 1 + 57
     mccolo = next(line for line in lines if line.startswith("mccolo "))
-    assert mccolo.split()[:3] == ["mccolo", "2008-11-11", "DEPEER"]
+    assert mccolo.split()[:4] == ["mccolo", "2008-11-11", "takedown", "DEPEER"]
     assert "McColo" in mccolo
+    surge = next(line for line in lines if line.startswith("phorpiex-lockbitblack-2024 "))
+    assert surge.split()[1:4] == ["2024-04-24", "surge", "CAMPAIGN"]
+    assert next(line for line in lines if line.startswith("asocks-2026 ")).split()[1] == "2026-05-28"
     assert done.stderr == ""
 
 
@@ -48,6 +51,9 @@ def test_events_show_prints_every_field(tmp_path):
     assert "DEPEER: " in out
     assert "Srizbi" in out
     assert out.count("http") >= 2  # sources, one per line
+    assert "none marked" in out and "none given" in out
+    out = spamits("events", "show", "emotet-pause-2022-11", cwd=tmp_path).stdout
+    assert "2023-03-07" in out and "approx-date: no source gives the day" in out
 
 
 def test_unknown_event_exits_1_with_message_on_stderr(tmp_path):

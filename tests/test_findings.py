@@ -222,3 +222,19 @@ def test_reviewer_page_opens_with_the_findings_in_a_key_results_box():
 
 def test_percentage_point_intervals_carry_the_unit_once():
     assert fmt_interval(-4.52, -15.23, 2.47, "pp", 1) == f"{MINUS}4.5 [{MINUS}15.2, +2.5] pp"
+
+
+def test_across_findings_add_one_line_per_group_with_a_real_fit_and_name_the_others():
+    from spamits.robust.groups import GroupReading
+    readings = [GroupReading("surges", 1, 0, 1, ("phorpiex: immediate change +40% [+10%, +80%], a rise.",),
+                             ("the trap saw the surge.",)),
+                GroupReading("pauses", 11, 2, 0, (), ())]
+    table = pd.DataFrame([{"event": "mccolo", "kind": "takedown", "effect": "decay", "data": "SIMULATED",
+                           "immediate_change": -0.6, "immediate_change_low": -0.7, "immediate_change_high": -0.5,
+                           "half_life": 10.0, "half_life_low": 5.0, "half_life_high": 17.0, "unit": "days",
+                           "half_life_at_bound": False}])
+    lines = findings.across_findings(table, readings).lines
+    assert "Group surges (1 event, 0 with a simulated series, 1 with a real fit): supports phorpiex" in "\n".join(lines)
+    assert any(line.startswith("No real fit in pauses:") for line in lines)
+    assert lines[-1].startswith("Caveat:")
+    assert findings.across_findings(table).lines[-2].startswith("Lasting effect")

@@ -6,7 +6,10 @@ monthly ``YYYY-MM.7z`` that overlaps its year), served from 127.0.0.1; nothing l
 * the 102 real fixture messages (1998-2007): every message is counted once, on the UTC day and hour of its top
   ``Received:`` line, computed here without spamits (tests/untroubled_site.expected_arrival);
 * a generated 2008 around McColo (11 Nov 2008), whose file names run hours behind arrival as on the real
-  archive: the counts follow arrival, and a step fit finds the drop.
+  archive: the counts follow arrival, and a step fit finds the drop;
+* monthly archives of June-December 2022 and March-May 2024 of the real fixture messages re-dated around Emotet's
+  2022 pause and the Phorpiex surge (24 Apr 2024): counted by arrival with 2023 a gap, and ``make report`` builds
+  the real runs of Emotet's return (a step up) and of the surge (a decaying rise).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pytest
 from ingest_support import message
 from spamits import cli, data, its, paths, report
 from spamits.ingest import fetch
-from untroubled_site import FIXTURES, NOT_BY_RECEIVED, SiteServer, build_site, expected_arrival, index_page
+from untroubled_site import FIXTURES, NOT_BY_RECEIVED, SiteServer, build_site, expected_arrival, index_page, redate
 
 MONTHS_1998_2007 = ["--from", "1998-01", "--to", "2007-11"]
 
@@ -196,3 +199,105 @@ def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_roo
     assert (out / "untroubled-mccolo" / "untroubled-mccolo.html").is_file()
     assert "untroubled-mccolo" in (out / "index.html").read_text(encoding="utf-8")
 
+
+
+# --- 2022-2024: real fixture messages re-dated into monthly archives (Emotet 2022, the Phorpiex surge of 2024) -----
+
+PHORPIEX = dt.datetime(2024, 4, 24, tzinfo=dt.UTC).timestamp()
+SPANS = ((dt.date(2022, 6, 1), dt.date(2022, 12, 31)), (dt.date(2024, 3, 1), dt.date(2024, 5, 31)))
+
+
+def _rate(day: dt.date) -> float:
+    """Messages a day: 4; Emotet's pause (13 Jul to 1 Nov 2022) 2, its second stop (from 15 Nov 2022) 3; from
+    24 Apr 2024 a Phorpiex burst of 6 times the baseline, halving every 2 days."""
+    if dt.date(2022, 7, 13) <= day < dt.date(2022, 11, 2):
+        return 2.0
+    if dt.date(2022, 11, 15) <= day <= dt.date(2022, 12, 31):
+        return 3.0
+    k = (day - dt.date(2024, 4, 24)).days
+    return 4.0 * (1 + (5.0 * 0.5 ** (k / 2) if k >= 0 and day.year == 2024 else 0.0))
+
+
+def _redated_months(folder, rng: np.random.Generator) -> dict[str, int]:
+    """One ``YYYY-MM.7z`` per month of :data:`SPANS` in the real layout, from the real fixture messages re-dated (top
+    Received:, Date: and the file name's epoch, filed a log-normal lag of median 11 h after arrival) at
+    :func:`_rate`.  Returns the true messages per arrival day (a message filed after its span's last month is not
+    in these archives and not counted)."""
+    from ingest_support import make_archive
+
+    sources = [p for p in sorted(FIXTURES.rglob("*")) if p.is_file() and p.parts[-3].isdigit()
+               and p.relative_to(FIXTURES).as_posix() not in NOT_BY_RECEIVED]
+    truth: Counter = Counter()
+    months: dict[str, list] = {}
+    n = 0
+    for first, last in SPANS:
+        end = dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC).timestamp() + 86_400
+        day = first
+        while day <= last:
+            start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+            for second in sorted(rng.integers(0, 86_400, size=int(rng.poisson(_rate(day))))):
+                arrived = int(start + second)
+                filed = arrived + int(3600 * math.exp(rng.normal(math.log(11), 0.8)))
+                if filed >= end:
+                    continue
+                folder_month = dt.datetime.fromtimestamp(filed, dt.UTC).strftime("%Y/%m")
+                entry = (f"{folder_month}/{filed}.{4000 + n}_{n}.txt",
+                         redate(sources[n % len(sources)].read_bytes(), arrived))
+                months.setdefault(folder_month.replace("/", "-"), []).append(entry)
+                truth[dt.datetime.fromtimestamp(arrived, dt.UTC).date().isoformat()] += 1
+                n += 1
+            day += dt.timedelta(days=1)
+    for month, items in months.items():
+        make_archive(folder / f"{month}.7z", items)
+    rows = [(p.name, p.stat().st_mtime, p.stat().st_size) for p in sorted(folder.glob("*.7z"))]
+    (folder / "index.html").write_text(index_page(rows), encoding="utf-8")
+    return dict(truth)
+
+
+def test_redate_moves_the_trap_stamp_and_the_date_header():
+    source = FIXTURES / "2003" / "01" / "1042816728.2283_398.txt"
+    moved = redate(source.read_bytes(), PHORPIEX)
+    assert moved is not None and b"Wed, 24 Apr 2024 00:00:00 GMT" in moved
+    assert b"Date: Tue, 23 Apr 2024 23:58:00" in moved
+    assert moved.split(b"\n\n", 1)[1] == source.read_bytes().split(b"\n\n", 1)[1]  # the body is untouched
+    assert redate((FIXTURES / next(iter(NOT_BY_RECEIVED))).read_bytes(), PHORPIEX) is None
+
+
+@pytest.mark.slow
+@pytest.mark.report
+def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(tmp_path, data_root, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    truth = _redated_months(site, np.random.default_rng(7))
+    dest = data_root / "raw" / "untroubled"
+    with SiteServer(site) as server:
+        assert _fetch(server, "--from", "2022-06", "--to", "2022-12") == 0
+        assert _fetch(server, "--from", "2024-03", "--to", "2024-05") == 0
+        gets = sorted(path.rsplit("/", 1)[-1] for path, _ in server.archive_gets())
+    assert gets == [f"2022-{m:02d}.7z" for m in range(6, 13)] + ["2024-03.7z", "2024-04.7z", "2024-05.7z"]
+    assert cli.main(["data", "count", str(dest), "-o", str(data_root / "derived" / "untroubled_daily.csv")]) == 0
+    counted = pd.read_csv(data_root / "derived" / "untroubled_daily.csv").set_index("date")["count"]
+    assert counted[counted > 0].to_dict() == truth  # by arrival day; 2023 was not fetched: a gap, not zeros
+    assert "2023-06-01" not in counted.index and {"2022-12-31", "2024-03-01"} <= set(counted.index)
+    meta = json.loads((data_root / "derived" / "untroubled_daily.manifest.json").read_text(encoding="utf-8"))
+    assert meta["dated_by"] == {"received": sum(truth.values())}
+    for name in ("events.csv", "vendor_figures.csv"):  # the catalog and vendor figures the notebooks read
+        shutil.copy(paths.PROJECT_ROOT / "data" / name, data_root / name)
+    capsys.readouterr()
+    runs = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert sorted(n for n in runs if n.startswith("untroubled-")) == [
+        "untroubled-emotet-pause-2022-07", "untroubled-emotet-pause-2022-07-end", "untroubled-emotet-pause-2022-11",
+        "untroubled-phorpiex-lockbitblack-2024"]
+    assert runs["compare-takedowns"].parameters["real_series"]["emotet-pause-2022-07-end"] == "untroubled"
+    out = tmp_path / "reports"
+    built = ["untroubled-emotet-pause-2022-07-end", "untroubled-phorpiex-lockbitblack-2024"]
+    assert report.run_all(out_dir=out, only=built, jobs=1) == 0
+    fits = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name in built}
+    assert all(fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled" for fit in fits.values())
+    back, surge = fits["untroubled-emotet-pause-2022-07-end"], fits["untroubled-phorpiex-lockbitblack-2024"]
+    assert back["run"]["effect"] == "step" and (back["run"]["pre_periods"], back["run"]["post_periods"]) == (90, 60)
+    assert back["headline"]["immediate_change_low"] > 0  # the return: from 2 to 4 a day
+    assert surge["run"]["effect"] == "decay" and (surge["run"]["pre_periods"], surge["run"]["post_periods"]) == (54, 38)
+    head = surge["headline"]
+    assert head["data"] == "real" and 0 < head["immediate_change_low"] < head["immediate_change"]  # a rise
+    assert 1 < head["half_life"] < 6 and head["half_life_high"] < 30  # it fades within days (log scale: not 2 exactly)

@@ -601,3 +601,31 @@ def test_compare_and_verdict_pick_the_simulated_decay_shape_within_each_error_mo
     assert not np.allclose(fits["decay / ar1"].params, fits["decay / ar1-sandwich"].params)
     text = verdict(table)
     assert "the data support 'decay'" in text and "'step' has AIC" in text
+
+
+# --- a rise (surge, a pause's return): the engine is sign-agnostic ------------------------------------------
+
+
+def _surge(seed: int = 4) -> pd.Series:
+    """Poisson counts around 200 a day with a burst on 2024-04-24: 4 times the baseline, half-life 2 days."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2024-02-01", "2024-06-30", freq="D", name="date")
+    k = np.arange(len(index)) - index.get_loc(pd.Timestamp("2024-04-24"))
+    effect = np.where(k >= 0, math.log(4.0) * 0.5 ** (np.clip(k, 0, None) / 2.0), 0.0)
+    return pd.Series(rng.poisson(200 * np.exp(effect)).astype(float), index=index, name="count")
+
+
+def test_a_decaying_rise_is_estimated_with_a_positive_level_and_its_half_life():
+    result = fit(_surge(), "2024-04-24", family="negbin", effect="decay", errors="ar1")
+    level, half = _row(result, "level"), _row(result, "half_life")
+    assert level["ratio_low"] < 4.0 < level["ratio_high"] and level["ratio_low"] > 2.5
+    assert half["ci_low"] < 2.0 < half["ci_high"] < 6
+    assert result.impact()["relative"] > 0 and not result.decay_at_bound
+
+
+def test_recovery_time_of_a_rise_counts_until_the_excess_is_gone():
+    result = fit(_surge(), "2024-04-24", family="negbin", effect="decay", errors="ar1")
+    back = result.recovery_time(0.9)  # within 10% on the log scale: ln(4)·0.5^(k/2) <= -ln(0.9): k >= 7.4, day 8
+    assert back["within_window"] and 7 <= back["estimate"] <= 9 and back["low"] <= back["estimate"] <= back["high"]
+    drop = _mccolo_fit().recovery_time(0.9)  # a drop still counts upwards (as before)
+    assert drop["estimate"] is None or drop["estimate"] > 0

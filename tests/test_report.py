@@ -982,3 +982,53 @@ def test_report_package_has_one_way_imports_and_small_modules():
 
     for name in graph:
         visit(name, ())
+
+
+def test_a_pause_with_both_ends_gives_two_runs_each_window_ending_at_the_other_end(data_folder):
+    write_derived(data_folder, "2022-06", "2022-12")  # Emotet stops 2022-07-13, returns 2022-11-02, stops ~11-15
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    start, end = by_name["untroubled-emotet-pause-2022-07"], by_name["untroubled-emotet-pause-2022-07-end"]
+    assert start.parameters == {"event_id": "emotet-pause-2022-07", "series": "untroubled", "effect": "step",
+                                "pre_periods": 42, "post_periods": 112, "joint_events": ["emotet-pause-2022-07"]}
+    assert end.parameters["event_id"] == "emotet-pause-2022-07-end" and end.parameters["effect"] == "step"
+    assert (end.parameters["pre_periods"], end.parameters["post_periods"]) == (90, 60)  # 112 days of pause before
+    assert end.parameters["joint_events"] == ["emotet-pause-2022-07-end", "emotet-pause-2022-11"]
+    assert by_name["compare-takedowns"].parameters["real_series"] == dict.fromkeys(
+        ["emotet-pause-2022-07", "emotet-pause-2022-07-end", "emotet-pause-2022-11"], "untroubled")
+
+
+def test_a_surge_is_a_decaying_effect_and_its_end_is_no_run(data_folder):
+    write_derived(data_folder, "2024-03", "2024-05")
+    by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
+    assert sorted(n for n in by_name if n.startswith("untroubled-")) == ["untroubled-phorpiex-lockbitblack-2024"]
+    surge = by_name["untroubled-phorpiex-lockbitblack-2024"].parameters
+    assert surge["effect"] == "decay" and (surge["pre_periods"], surge["post_periods"]) == (54, 38)
+
+
+def test_readme_commands_for_the_2022_2024_events_give_their_runs(data_folder):
+    """The README's fetch and count commands parse, and counts of exactly their months give the runs it lists."""
+    from spamits import cli
+
+    readme = (report.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Real runs of 2022-2024 events"):readme.index("## Data: what is real")]
+    commands = [line.split("#")[0].split()[1:] for line in section.splitlines() if line.startswith(".venv/bin/spamits")]
+    parser = cli.build_parser()
+    spans = []
+    for argv in commands:
+        args = parser.parse_args(argv)
+        if argv[:2] == ["data", "fetch"]:
+            spans.append((args.start, args.end))
+        else:
+            assert argv[:2] == ["data", "count"] and argv[2] == "data/raw/untroubled"
+            assert argv[-1] in {DAILY, HOURLY}  # the files the runs generator reads
+    assert spans == [("2022-05", "2022-12"), ("2024-03", "2024-05"), ("2023-04", "2023-12")]
+    days = [d for a, b in spans for d in pd.date_range(f"{a}-01", pd.Timestamp(f"{b}-01") + pd.offsets.MonthEnd(0))]
+    text = "date,count\n" + "".join(f"{d:%Y-%m-%d},500\n" for d in sorted(days))
+    path = data_folder / "derived" / "untroubled_daily.csv"
+    path.write_text(text, encoding="utf-8")
+    manifest = {"file": path.name, "sha256": hashlib.sha256(text.encode()).hexdigest(), "freq": "day"}
+    path.with_name("untroubled_daily.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    runs = {r.name: r.parameters for r in report.load_runs(report.DEFAULT_RUNS_FILE) if r.name.startswith("untr")}
+    listed = re.findall(r"^\| [^|]+ \| `(untroubled-[a-z0-9-]+)`[^|]*\| [^|]+ \| (\d+) / (\d+)", section, re.M)
+    assert len(listed) == 7 and {name: (int(a), int(b)) for name, a, b in listed} == {
+        name: (p["pre_periods"], p["post_periods"]) for name, p in runs.items()}

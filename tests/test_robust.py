@@ -250,3 +250,61 @@ def test_scans_run_its_fit_default_ar1_as_the_ar1_sandwich_and_say_so():
     assert result.observed == pytest.approx(ref.effects.set_index("term").loc["level", "estimate"], abs=1e-9)
     with pytest.raises(ModelSpecError, match="errors="):
         robust.break_scan(_series("rustock", 1), errors="gls")
+
+
+# --- the catalog by era and kind --------------------------------------------------------------------------------
+
+REAL_FITS = {"emotet-pause-2022-07": "untroubled", "emotet-pause-2022-07-end": "untroubled",
+             "phorpiex-lockbitblack-2024": "untroubled"}
+
+
+def _real_table(rows: list[tuple[str, str, float, float, float]]) -> pd.DataFrame:
+    """A takedown_table-shaped frame of REAL rows (event, kind, change, low, high); nothing is fitted."""
+    out = pd.DataFrame([{c: np.nan for c in robust.TAKEDOWN_COLUMNS} | {
+        "event": f"{e}{robust.REAL_SUFFIX}", "data": robust.REAL, "kind": k, "immediate_change": v,
+        "immediate_change_low": lo, "immediate_change_high": hi} for e, k, v, lo, hi in rows])
+    return out
+
+
+def test_catalog_groups_by_era_and_kind_with_their_series():
+    groups = robust.catalog_groups(REAL_FITS)
+    table = robust.group_table(groups).set_index("group")
+    assert list(table.index) == list(robust.GROUPS)
+    assert table["events"].to_dict() == {"takedowns 2008-2012": 15, "takedowns 2013-2021": 3,
+                                         "disruptions 2022-2026": 27, "pauses": 11, "surges": 1}
+    assert table.loc["pauses", ["real fit", "simulated only", "neither"]].tolist() == [1, 1, 9]
+    assert table.loc["pauses", "real ids"] == "emotet-pause-2022-07" and table.loc["surges", "real fit"] == 1
+    assert table.loc["takedowns 2008-2012", "simulated only"] == 4  # mccolo, intercage, rustock, grum
+    by_id = groups.set_index("id")
+    assert by_id.loc["emotet-pause-2022-07", "real"] == "emotet-pause-2022-07, emotet-pause-2022-07-end"
+    assert by_id.loc["emotet-pause-2022-07", "simulated"].startswith("SIMULATED: pause, drop 50%")
+    recent = by_id[by_id["date"] >= "2022"].drop("emotet-pause-2022-07")
+    assert (recent["simulated"] == robust.NO_SIMULATION).all() and len(recent) == 35
+    assert by_id.loc["srizbi", "simulated"] == "no simulated series (none made for this event)"
+    assert robust.group_of("takedown", pd.Timestamp("2020-03-10")) == "takedowns 2013-2021"
+    with pytest.raises(ModelSpecError, match="not in the catalog"):
+        robust.catalog_groups({"nope-end": "untroubled"})
+
+
+def test_group_findings_say_what_real_fits_support_and_cannot():
+    groups = robust.catalog_groups(REAL_FITS)
+    table = _real_table([("emotet-pause-2022-07", "pause", -0.4, -0.6, -0.2),
+                         ("emotet-pause-2022-07-end", "pause", 0.1, -0.1, 0.3),
+                         ("phorpiex-lockbitblack-2024", "surge", 2.0, 1.2, 3.1)])
+    text = robust.group_findings(groups, table)
+    assert "pauses (11 events, 2 with a simulated series, 1 with a real fit):" in text
+    assert "emotet-pause-2022-07 (REAL): immediate change -40% [-60%, -20%], a drop" in text
+    assert "emotet-pause-2022-07-end (REAL): immediate change +10% [-10%, +30%], no clear change" in text
+    assert "phorpiex-lockbitblack-2024 (REAL): immediate change +200% [+120%, +310%], a rise" in text
+    assert "the trap saw the surge" in text and "surges (1 event, 0 with" in text
+    assert "disruptions 2022-2026 (27 events, 0 with a simulated series, 0 with a real fit):\n  cannot: no " in text
+    quiet = robust.group_findings(groups, _real_table([("phorpiex-lockbitblack-2024", "surge", 0.1, -0.2, 0.4)]))
+    assert "the trap did not show the surge" in quiet
+    assert "real fits were asked for but none is in the table" in robust.group_findings(groups, None)
+
+
+def test_fig_groups_stacks_the_statuses_per_group():
+    fig = plots.fig_groups(robust.group_table(robust.catalog_groups(REAL_FITS)))
+    assert [t.name for t in fig.data] == ["REAL fit", "SIMULATED series only", "no series"]
+    assert list(fig.data[0].y) == list(robust.GROUPS) and sum(sum(t.x) for t in fig.data) == 57
+    assert fig.layout.barmode == "stack" and "events (count)" in fig.layout.xaxis.title.text

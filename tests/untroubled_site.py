@@ -188,3 +188,22 @@ def expected_arrival(path: Path) -> tuple[float, str]:
     if ";" in top:
         return email.utils.parsedate_to_datetime(top.rpartition(";")[2].strip()).timestamp(), "received"
     return email.utils.parsedate_to_datetime(str(message["Date"])).timestamp(), "date"
+
+
+def redate(raw: bytes, arrived: float) -> bytes | None:
+    """A real fixture message moved in time: the date of its top ``Received:`` line (the trap's own stamp, after
+    its last ``;``) set to ``arrived`` and its ``Date:`` to two minutes before; None when the top ``Received:``
+    line carries no date (the message could not be re-dated the way the trap would have stamped it)."""
+    import email.utils
+    import re
+
+    head, sep, body = raw.partition(b"\n\n")
+    top = re.search(rb"(?m)^Received:[^\n]*(?:\n[ \t][^\n]*)*", head)
+    if top is None or b";" not in top.group(0):
+        return None
+    stamp = email.utils.formatdate(arrived, usegmt=True).encode()
+    received = top.group(0).rpartition(b";")[0] + b"; " + stamp
+    head = head[:top.start()] + received + head[top.end():]
+    date = email.utils.formatdate(arrived - 120, usegmt=True).encode()
+    head, found = re.subn(rb"(?mi)^Date:[^\n]*(?:\n[ \t][^\n]*)*", lambda _: b"Date: " + date, head, count=1)
+    return head + sep + body

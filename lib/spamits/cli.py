@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     events = commands.add_parser("events", help="the catalog of takedowns and natural pauses")
     events_commands = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
-    events_commands.add_parser("list", help="one line per event: id, date, mechanism, name").set_defaults(
+    events_commands.add_parser("list", help="one line per event: id, date, kind, mechanism, name").set_defaults(
         func=_cmd_events_list
     )
     show = events_commands.add_parser("show", help="every field of one event")
@@ -252,8 +252,8 @@ def _cmd_events_list(args: argparse.Namespace) -> int:
     from spamits import events
 
     frame = events.load()
-    rows = [(r.id, _day(r.date), r.mechanism, r.name) for r in frame.itertuples(index=False)]
-    print(_table(("id", "date", "mechanism", "name"), rows))
+    rows = [(r.id, _day(r.date), r.kind, r.mechanism, r.name) for r in frame.itertuples(index=False)]
+    print(_table(("id", "date", "kind", "mechanism", "name"), rows))
     return 0
 
 
@@ -266,6 +266,8 @@ def _cmd_events_show(args: argparse.Namespace) -> int:
         ("name", event.name),
         ("kind", event.kind),
         ("date", f"{_day(event.date)} (range {_day(event.date_lo)} to {_day(event.date_hi)})"),
+        ("end date", _day(event.end_date) or "none given"),
+        ("uncertainty", "; ".join(f"{c}: {events.UNCERTAINTY[c]}" for c in event.uncertainties) or "none marked"),
         ("mechanism", "; ".join(f"{code}: {events.MECHANISMS.get(code, '?')}" for code in event.mechanisms)),
         ("botnets", ", ".join(event.botnets)),
         ("reported effect", event.reported_effect),

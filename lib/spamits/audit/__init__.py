@@ -29,9 +29,10 @@ from spamits.audit.tables import (
     recipient_breaks,
     recipient_shares,
     recipient_table,
+    run_events,
 )
 
 __all__ = ["MAX_POST", "MAX_PRE", "MIN_DAYS", "NEIGHBOUR_DAYS", "RULES", "as_markdown", "counts_file", "daily_from",
            "dating_table", "describe", "event_windows", "findings", "lag_hours", "lag_share", "lag_table",
-           "load_counts", "monthly_top", "recipient_breaks", "recipient_shares", "recipient_table", "shown_path",
-           "to_dict"]
+           "load_counts", "monthly_top", "recipient_breaks", "recipient_shares", "recipient_table", "run_events",
+           "shown_path", "to_dict"]

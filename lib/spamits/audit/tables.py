@@ -123,8 +123,13 @@ def event_windows(daily: pd.Series, events_frame: pd.DataFrame | None = None, *,
     the event day / from it on), ``pre_periods`` = min(max_pre, days_before), ``post_periods`` = min(max_post,
     days_after), ``fits`` (both at least ``min_days``), ``joint`` (catalog ids at least NEIGHBOUR_DAYS inside the
     window, the event included: fitted together) and ``reason`` (why not, else "").
+
+    ``events_frame`` defaults to :func:`run_events` (the catalog with the ends of its pauses).  When it holds both
+    ends of a pause (a row and its ``<id>-end`` row of :func:`spamits.events.with_ends`), the start's window stops
+    before the end and the end's window starts after the start, so each end is fitted as one break of its own.
     """
-    frame = events.load() if events_frame is None else events_frame
+    frame = run_events() if events_frame is None else events_frame
+    caps = _episode_caps(frame)
     ok, index = daily.notna().to_numpy(), daily.index
     inside = frame[(frame["date"] >= index[0]) & (frame["date"] <= index[-1])].sort_values("date")
     rows = []
@@ -132,16 +137,41 @@ def event_windows(daily: pd.Series, events_frame: pd.DataFrame | None = None, *,
         pos = index.get_loc(pd.Timestamp(ev.date).normalize())
         before = pos - (np.flatnonzero(~ok[:pos])[-1] + 1 if (~ok[:pos]).any() else 0)
         after = int(np.argmin(ok[pos:])) if not ok[pos:].all() else len(ok) - pos
-        pre, post = min(max_pre, before), min(max_post, after)
+        cap_pre, cap_post = caps.get(ev.id, (max_pre, max_post))
+        pre, post = min(max_pre, before, cap_pre), min(max_post, after, cap_post)
         fits = pre >= min_days and post >= min_days
         lo, hi = ev.date - pd.Timedelta(days=pre - NEIGHBOUR_DAYS), ev.date + pd.Timedelta(days=post - NEIGHBOUR_DAYS)
         near = frame[(frame["date"] >= lo) & (frame["date"] <= hi)].sort_values("date")["id"].tolist()
-        reason = "" if fits else (f"{before} counted days before and {after} from the event on; a fit needs at "
-                                  f"least {min_days} on each side")
+        reason = "" if fits else (f"{before} counted days before and {after} from the event on"
+                                  + (f" (the other end of its pause {min(cap_pre, cap_post)} days away)"
+                                     if ev.id in caps else "") + f"; a fit needs at least {min_days} on each side")
         rows.append((ev.id, ev.name, ev.kind, ev.date.date().isoformat(), int(before), int(after), int(pre),
                      int(post), fits, near if fits else [], reason))
     return pd.DataFrame(rows, columns=["id", "name", "kind", "date", "days_before", "days_after", "pre_periods",
                                        "post_periods", "fits", "joint", "reason"])
+
+
+def run_events() -> pd.DataFrame:
+    """The events fitted to real counts: the catalog with the end of each pause that has an ``end_date`` as an
+    event of its own (``<id>-end``, see :func:`spamits.events.with_ends`).  A surge's end is left out: a decaying
+    effect already lets the surge fade."""
+    frame = events.with_ends(events.load())
+    return frame[~((frame["phase"] == "end") & (frame["kind"] == "surge"))].reset_index(drop=True)
+
+
+def _episode_caps(frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """``{id: (most days before, most days after)}`` for both ends of each pause in ``frame`` (none without a
+    ``phase`` column): the days between its start and its end."""
+    if "phase" not in frame.columns:
+        return {}
+    starts = frame.loc[frame["phase"] != "end"].set_index("id")["date"]
+    caps: dict[str, tuple[int, int]] = {}
+    for row in frame.loc[frame["phase"] == "end"].itertuples():
+        stem = row.id.removesuffix(events.END_SUFFIX)
+        if stem in starts.index:
+            days = int((pd.Timestamp(row.date) - pd.Timestamp(starts[stem])).days)
+            caps[stem], caps[row.id] = (MAX_PRE, days), (days, MAX_POST)
+    return caps
 
 
 # ----------------------------------------------------------------------------------------------- findings

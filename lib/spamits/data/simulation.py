@@ -123,6 +123,22 @@ SCENARIOS: dict[str, Scenario] = {
             "https://www.kashifali.ca/2011/03/update-on-global-spam-volume/",
         ),
     ),
+    "emotet-pause-2022-07": Scenario(
+        event_id="emotet-pause-2022-07",
+        event_date="2022-07-13",
+        drop=0.5,
+        shape="pause",
+        duration=112,
+        basis="Check Point: Emotet's global impact index 50% lower in Jul than in Jun 2022 (a share of "
+        "organisations hit, the only size measured for this pause, used here as the drop); IPA dates the stop to "
+        "13 Jul and the return to 2 Nov 2022 (112 days); the short November wave and the pause after it have no "
+        "measured size, so they get no simulated effect",
+        sources=(
+            "https://9breakingnews.com/emotet-is-still-the-worlds-worst-malware-but-maybe-not-for-long/",
+            "https://scan.netsecurity.ne.jp/article/2022/11/07/48444.html",
+        ),
+        others=({"event_id": "emotet-pause-2022-11", "event_date": "2022-11-15", "drop": 0.0, "shape": "none"},),
+    ),
     "no-effect": Scenario(
         event_id="mccolo",
         event_date="2008-11-11",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,8 +88,11 @@ def _break_sentence(scan: object, catalog_date: object, rows: list) -> str:
             + ("." if inside else ", so the catalog date may be wrong or another change dominates."))
 
 
-def across_findings(table: pd.DataFrame) -> Findings:
-    """Findings across events from ``robust.takedown_table``: drops, recoveries, negative controls, caveats."""
+def across_findings(table: pd.DataFrame, groups: Sequence[object] = ()) -> Findings:
+    """Findings across events from ``robust.takedown_table``: drops, recoveries, negative controls, caveats.
+
+    ``groups`` (optional, :func:`spamits.robust.group_readings`): what the real fits of each era and kind support
+    and what they cannot, one finding per group with a real fit, before the caveat."""
     data_kinds = set(table["data"]) if "data" in table else {"SIMULATED"}
     sim = "SIMULATED" in data_kinds
     real = table.loc[table["data"] == "REAL", "event"].tolist() if "data" in table else []
@@ -127,11 +131,24 @@ def across_findings(table: pd.DataFrame) -> Findings:
             f"{r.event}: {p[0][0].lower()}{p[0][1:]}" for r, p in zip(pause.itertuples(), paused, strict=True))
                      + (". A pause that looks like a takedown shows that a drop alone does not prove an intervention "
                         "worked." if any(p[1] for p in paused) else "."))
+    lines += group_lines(groups)
     lines.append("Caveat: one series and one model per event; events close together share their series (fitted "
                  "jointly where listed); vendor figures behind the simulated effect sizes measure different things."
                  + (" Real counts come from one spam trap, whose volume also moves when the trap changes."
                     if real else ""))
     return Findings(data=data, lines=tuple(lines), table=pd.DataFrame(rows))
+
+
+def group_lines(readings: Sequence[object]) -> list[str]:
+    """One finding per group of :func:`spamits.robust.group_readings` that has a real fit (what it supports, then
+    what it cannot), and one line naming the groups without any."""
+    lines = [f"Group {r.head}: supports " + "; ".join(r.supports) + ("" if not r.cannot else
+             "; cannot: " + " ".join(r.cannot)) for r in readings if r.real_fits]
+    unfitted = [r.group for r in readings if not r.real_fits]
+    if unfitted:
+        lines.append(f"No real fit in {', '.join(unfitted)}: the trap data say nothing about these groups here; "
+                     "derive the counts for their months (README) to add their runs.")
+    return lines
 
 
 def _changes(rows: pd.DataFrame) -> str:

@@ -296,7 +296,9 @@ class ITSResult:
         """Periods after ``event`` until observed/counterfactual is back to ``fraction`` and stays there.
 
         For a drop, the first k with ``exp(effect_k) >= fraction`` (0.9: within 10% of the counterfactual) that
-        holds until the end of the series; the interval comes from the parameter draws (decay rate included).
+        holds until the end of the series; for a rise (a surge, a pause's return: the estimated effect on the event
+        period is above zero), the first k with ``exp(effect_k) <= 1 / fraction``, the same distance on the log
+        scale.  The interval comes from the parameter draws (decay rate included), read in the estimate's direction.
         ``estimate``/``low``/``high`` are None when recovery is not reached within the window (``within_window``
         says whether the estimate is).
         """
@@ -309,7 +311,8 @@ class ITSResult:
         spec = next(s for s in self._p.specs if s.label == label)
         horizon = len(self._p.y) - spec.position
         paths = self._effect_paths(spec, horizon)
-        times = _first_recovery(paths, math.log(fraction))
+        sign = -1.0 if paths[0, 0] > 0 else 1.0  # a rise recovers downwards: mirror it into a drop
+        times = _first_recovery(sign * paths, math.log(fraction))
         point, draws = times[0], times[1:]
         q = np.quantile(draws, [self._p.alpha / 2, 1 - self._p.alpha / 2], method="inverted_cdf")
 

@@ -8,14 +8,14 @@ numbers are rounded and written as plain lists, so a figure's JSON is identical 
 One module per notebook family: :mod:`~spamits.plots.style` (layout, colours, captions and the ``spamits_html`` and
 ``spamits_html_shared`` renderers, registered on import; see there), :mod:`~spamits.plots.takedown` (series,
 counterfactual, ACF, effect path), :mod:`~spamits.plots.robustness` (placebo, sweeps, break scan),
-:mod:`~spamits.plots.compare` (forest plot), :mod:`~spamits.plots.validation` (simulation study),
+:mod:`~spamits.plots.compare` (forest plot, groups), :mod:`~spamits.plots.validation` (simulation study),
 :mod:`~spamits.plots.vendor` (vendor figures) and :mod:`~spamits.plots.trap` (the spam-trap audit, also re-exported
 by :mod:`spamits.audit_plots`).
 """
 
 from __future__ import annotations
 
-from spamits.plots.compare import fig_forest
+from spamits.plots.compare import fig_forest, fig_groups
 from spamits.plots.robustness import fig_break_scan, fig_placebo, fig_sweep
 from spamits.plots.style import COLORS, LAYOUT, RENDERER_ENV, SIMULATED, DeterministicNotebookRenderer
 from spamits.plots.takedown import fig_acf, fig_counterfactual, fig_effect_path, fig_series
@@ -37,6 +37,7 @@ __all__ = [
     "fig_dating",
     "fig_effect_path",
     "fig_forest",
+    "fig_groups",
     "fig_half_life",
     "fig_hourly",
     "fig_lag",

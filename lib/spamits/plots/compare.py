@@ -1,5 +1,6 @@
-"""The cross-takedown forest plot (``notebooks/compare_takedowns.ipynb``): immediate change and half-life per
-event from ``robust.takedown_table``, takedowns beside the natural pauses.
+"""The cross-takedown figures (``notebooks/compare_takedowns.ipynb``): the forest plot of immediate change and
+half-life per event from ``robust.takedown_table`` (takedowns beside the natural pauses and surges), and the
+events by era and kind from ``robust.group_table`` (which have a real or a simulated series).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import plotly.graph_objects as go
 
 from spamits.plots.style import SIMULATED, caption_source, finish, rounded, sim_label, sim_title
 
-__all__ = ["fig_forest"]
+__all__ = ["fig_forest", "fig_groups"]
 
 
-_KIND_COLORS = {"takedown": "#1f4e79", "pause": "#d68910"}
+_KIND_COLORS = {"takedown": "#1f4e79", "pause": "#d68910", "surge": "#7d3c98"}
+_STATUS_COLORS = {"real fit": "#1e8449", "simulated only": "#5d6d7e", "neither": "#d5d8dc"}
 
 
 def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-life by event",
@@ -59,4 +61,20 @@ def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-l
     fig.add_annotation(text="open marker: no recovery within the window (interval has no upper bound)",
                        xref="paper", yref="paper", x=1, y=-0.2, showarrow=False, xanchor="right",
                        font={"size": 11, "color": "#555"})
+    return fig
+
+
+def fig_groups(groups: pd.DataFrame, *, title: str = "Catalog events by era and kind: which have a series",
+               source: str = "data/events.csv; simulated scenarios of spamits.data.simulation; real fits of this "
+                             "report") -> go.Figure:
+    """Stacked bars from ``robust.group_table``: per group, the events fitted to REAL counts, those with a
+    SIMULATED series only (a measured effect was reported) and those with neither."""
+    fig = go.Figure()
+    for status, color in _STATUS_COLORS.items():
+        fig.add_trace(go.Bar(y=groups["group"].tolist(), x=[int(v) for v in groups[status]], orientation="h",
+                             name={"real fit": "REAL fit", "simulated only": f"{SIMULATED} series only"}.get(
+                                 status, "no series"), marker={"color": color}))
+    fig.update_layout(barmode="stack")
+    fig = finish(fig, title=title, y_title="", x_title="events (count)", source=source)
+    fig.update_yaxes(autorange="reversed")
     return fig

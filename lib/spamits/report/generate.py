@@ -26,6 +26,9 @@ UNTROUBLED_DAILY = f"data/derived/{OUTPUTS['day']}"
 UNTROUBLED_HOURLY = f"data/derived/{OUTPUTS['hour']}"
 TRAP_AUDIT_RUN = "trap-audit"
 TRAP_AUDIT_NOTEBOOK = "trap_audit.ipynb"
+EFFECT_BY_KIND = {"takedown": "decay", "pause": "step", "surge": "decay"}
+"""Effect shape of an ``untroubled-<event>`` run by the event's kind: a takedown's drop fades as the botnets come
+back; a pause (either end) is a step; a surge is a rise that fades (a decay with a positive level)."""
 
 
 def generate_entry(path: Path, number: int, entry: dict, known: dict[Path, Any]) -> tuple[list[Run], dict[str, str]]:
@@ -48,13 +51,16 @@ def untroubled_runs(notebooks: Path, origin: str = "generated") -> tuple[list[Ru
     - ``untroubled-<event id>``: ``takedown_its.ipynb`` on the daily counts (``series: untroubled``) for every catalog
       event whose window they cover (:func:`spamits.audit.event_windows`): ``pre_periods`` = min(90, counted days
       before the event), ``post_periods`` = min(120, counted days from the event on), both at least 28, otherwise
-      the event is left out and the reason logged; ``effect`` decay for a takedown, step for a pause;
-      ``joint_events`` the catalog events at least 7 days inside that window.
+      the event is left out and the reason logged; ``effect`` from the event's kind (:data:`EFFECT_BY_KIND`: decay
+      for a takedown, step for a pause, decay for a surge, whose effect is a rise); ``joint_events`` the catalog
+      events at least 7 days inside that window.  A pause with an ``end_date`` gives two runs, one per end:
+      ``untroubled-<id>`` (the operators stop) and ``untroubled-<id>-end`` (they come back), each window ending at
+      the other end (:func:`spamits.audit.run_events`).
 
     Every run ``requires`` the file it reads, so that file is part of its cache key.  ``notebooks`` is the
     folder of the notebooks (the runs file's).  Raises :class:`ReportError` when the daily counts are invalid.
     """
-    from spamits import audit, events
+    from spamits import audit
     from spamits.errors import DataValidationError
 
     daily_file, hourly_file = required_path(UNTROUBLED_DAILY), required_path(UNTROUBLED_HOURLY)
@@ -73,13 +79,13 @@ def untroubled_runs(notebooks: Path, origin: str = "generated") -> tuple[list[Ru
     except DataValidationError as exc:
         raise ReportError(f"{origin}: {exc}") from exc
     real_series = {}
-    for row in audit.event_windows(daily, events.load()).itertuples():
+    for row in audit.event_windows(daily, audit.run_events()).itertuples():
         name = f"untroubled-{row.id}"
         if not row.fits:
             log.info("%s: no run %s: %s", origin, name, row.reason)
             continue
-        parameters = {"event_id": row.id, "series": "untroubled", "effect": "step" if row.kind == "pause" else
-                      "decay", "pre_periods": int(row.pre_periods), "post_periods": int(row.post_periods),
+        parameters = {"event_id": row.id, "series": "untroubled", "effect": EFFECT_BY_KIND[row.kind],
+                      "pre_periods": int(row.pre_periods), "post_periods": int(row.post_periods),
                       "joint_events": list(row.joint)}
         runs.append(Run(name, (notebooks / DEFAULT_NOTEBOOK).resolve(), parameters, origin=f"{origin} -> {name}",
                         requires=UNTROUBLED_DAILY))

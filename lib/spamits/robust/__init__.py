@@ -10,6 +10,9 @@
 * :func:`takedown_table` and :func:`cross_takedown_summary` — one row per event (immediate change and
   half-life with intervals, takedowns and pauses side by side, REAL fits beside SIMULATED ones) and a
   plain-language answer with its caveats.
+* :func:`catalog_groups`, :func:`group_table` and :func:`group_findings` — the catalog by era and kind (2008-2012
+  takedowns, 2013-2021 takedowns, 2022-2026 disruptions, pauses, surges), which events have a simulated or a real
+  series, and what the real fits of each group support and cannot.
 
 Every function takes the keywords of :func:`spamits.its.fit` (``family``, ``effect``, ``seasonality``,
 ``errors``, ``alpha``, ``offset``, ``control``, ...).  Result objects are frozen dataclasses; their tables say
@@ -35,13 +38,24 @@ from spamits.robust.across import (
     takedown_table,
 )
 from spamits.robust.breaks import BreakResult, break_scan, describe_break
+from spamits.robust.groups import (
+    GROUPS,
+    NO_SIMULATION,
+    GroupReading,
+    catalog_groups,
+    group_findings,
+    group_of,
+    group_readings,
+    group_table,
+)
 from spamits.robust.placebo import PlaceboResult, describe_placebo, placebo_in_time
 from spamits.robust.serialize import to_dict
 from spamits.robust.sweeps import date_sweep, describe_sweep, window_sweep
 
 __all__ = [
-    "BATCH_ERRORS", "EFFECT_COLUMNS", "HORIZON", "REAL", "REAL_SUFFIX", "SIMULATED", "TAKEDOWN_COLUMNS",
-    "BreakResult", "PlaceboResult", "batched_kwargs", "break_scan", "cross_takedown_summary", "data_label",
-    "date_sweep", "default_min_periods", "describe_break", "describe_placebo", "describe_sweep", "fit_events",
+    "BATCH_ERRORS", "EFFECT_COLUMNS", "GROUPS", "HORIZON", "NO_SIMULATION", "REAL", "REAL_SUFFIX", "SIMULATED",
+    "TAKEDOWN_COLUMNS", "BreakResult", "GroupReading", "PlaceboResult", "batched_kwargs", "break_scan", "catalog_groups",
+    "cross_takedown_summary", "data_label", "date_sweep", "default_min_periods", "describe_break",
+    "describe_placebo", "describe_sweep", "fit_events", "group_findings", "group_of", "group_readings", "group_table",
     "placebo_in_time", "takedown_table", "to_dict", "window_sweep",
 ]

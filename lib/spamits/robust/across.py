@@ -32,8 +32,8 @@ def takedown_table(fits: dict) -> pd.DataFrame:
 
     Changes are fractions (-0.65 = 65% fewer messages) with their intervals; the half-life (periods) comes
     from a decay fit (NaN for other shapes), ``half_life_at_bound`` says the estimate reached the search bound
-    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown`` or ``pause``.  ``data`` is REAL
-    or SIMULATED (the fit's series); a key ``"<event_id> (REAL)"`` (a real fit of :func:`fit_events`) is the
+    (no recovery seen in the window).  ``kind`` is the catalog's ``takedown``, ``pause`` or ``surge``.  ``data``
+    is REAL or SIMULATED (the fit's series); a key ``"<event_id> (REAL)"`` (a real fit of :func:`fit_events`) is the
     row's ``event``.  The columns are named SIMULATED when any row is.
     """
     if not isinstance(fits, dict) or not fits:
@@ -121,6 +121,11 @@ def cross_takedown_summary(table: pd.DataFrame) -> str:
         lines.append("Negative controls (pauses with no intervention): " + _list(pause, "immediate_change") +
                      "; a pause that looks like a takedown shows that a drop alone does not prove an intervention"
                      " worked.")
+    surge = table[table["kind"] == "surge"]
+    if len(surge):
+        lines.append("Positive controls (surges, no intervention): " + _list(surge, "immediate_change") + "; a surge "
+                     "the data show is a rise the method can see; one it misses makes a missing drop elsewhere "
+                     "uninformative.")
     lines.append("Caveats: one series per event and one model each; events close together share their series "
                  "(fitted jointly where listed); half-life intervals that reach the search bound mean the data "
                  "cannot rule out a lasting effect; vendor figures behind the effect sizes measure different "
@@ -181,7 +186,7 @@ def fit_events(event_ids: list[str], *, series: dict | None = None, joint_events
         ev = events.get(event_id)
         if str(source) not in windows:
             daily = audit.daily_from(audit.load_counts(source)[0])
-            windows[str(source)] = (daily, audit.event_windows(daily, events.load()).set_index("id"))
+            windows[str(source)] = (daily, audit.event_windows(daily, audit.run_events()).set_index("id"))
         daily, table = windows[str(source)]
         row = table.loc[ev.id] if ev.id in table.index else None
         if row is None or not row["fits"]:
