@@ -54,7 +54,8 @@ from spamits.robust.sweeps import date_sweep, describe_sweep, window_sweep
 
 __all__ = [
     "BATCH_ERRORS", "EFFECT_COLUMNS", "GROUPS", "HORIZON", "NO_SIMULATION", "REAL", "REAL_SUFFIX", "SIMULATED",
-    "TAKEDOWN_COLUMNS", "BreakResult", "GroupReading", "PlaceboResult", "batched_kwargs", "break_scan", "catalog_groups",
+    "TAKEDOWN_COLUMNS", "BreakResult", "GroupReading", "PlaceboResult", "batched_kwargs", "break_scan",
+    "catalog_groups",
     "cross_takedown_summary", "data_label", "date_sweep", "default_min_periods", "describe_break",
     "describe_placebo", "describe_sweep", "fit_events", "group_findings", "group_of", "group_readings", "group_table",
     "placebo_in_time", "takedown_table", "to_dict", "window_sweep",
