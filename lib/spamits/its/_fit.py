@@ -53,7 +53,7 @@ def estimate(model: ITSModel) -> ITSResult:
     payload = _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=model.alpha, n_draws=model.n_draws,
-        seed=model.seed, whitener=whitener, seasonality=model.seasonality, kind=model.frequency, notes=notes,
+        seed=model.seed, whitener=whitener, seasonality=model.seasonality, kind=model.freq, notes=notes,
         decay_bounds=tuple(bounds),
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
         control_check=control_table,
