@@ -264,7 +264,7 @@ def test_gaussian_log_iid_equals_ols_on_log_counts():
 def test_negbin_point_estimates_equal_statsmodels_glm_at_the_same_alpha():
     y, X = _direct_design()
     result = _spamits("negbin", "iid")
-    nb_alpha = result.diagnostics()["nb_alpha"]
+    nb_alpha = result.dispersion
     assert nb_alpha > 0  # the simulated counts are over-dispersed
     ref = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=nb_alpha)).fit()
     np.testing.assert_allclose(result.params.to_numpy(), ref.params.to_numpy(), rtol=0, atol=1e-6)

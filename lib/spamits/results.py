@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from spamits._atomic import write_atomic
-from spamits.its import ITSResult
-from spamits.its._summary import clean
+from spamits.its import ITSResult, clean
 
 __all__ = ["build", "clean", "headline", "write_json"]
 

@@ -45,7 +45,7 @@ def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
     label = event if event is not None else fit.events[0]
     level = effects[(effects["event"] == label) & (effects["term"] == "level")]
     half = effects[(effects["event"] == label) & (effects["term"] == "half_life")]
-    spec = next((s for s in fit._p.specs if s.label == label), None)
+    spec = next((s for s in fit.specs if s.label == label), None)
     if spec is None:
         raise ModelSpecError(f"compare: event {label!r} is not in fit {name!r} (its events: {fit.events})")
     index = fit.frame.index
@@ -56,7 +56,7 @@ def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
         "model": name,
         "family": fit.family,
         "errors": fit.errors,
-        "effects": "; ".join(f"{s.label}: {s.effect}" for s in fit._p.specs),
+        "effects": "; ".join(f"{s.label}: {s.effect}" for s in fit.specs),
         "n_params": diag["n_params"],
         "loglik": diag["loglik"],
         "aic": diag["aic"],
