@@ -159,7 +159,7 @@ def _covariances(errors: str, X: np.ndarray, w: np.ndarray, pearson: np.ndarray,
     of the whitened residuals.
     """
     if whitener is None:
-        cov, info = cov_mod.covariance(ERROR_MODELS.get(errors).covariance, X, w, pearson, pos, scale)
+        cov, info = cov_mod.covariance(ERROR_MODELS.get(errors).cov_type, X, w, pearson, pos, scale)
         return cov, {**info, "errors": errors}
     Z, eps = whitener.apply(np.sqrt(w)[:, None] * X), whitener.apply(pearson)
     cov, info = cov_mod.covariance("ar1", Z, np.ones(len(eps)), eps, pos, 1.0)

@@ -330,14 +330,17 @@ class ITSResult:
                 "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi)}
 
     def impact_table(self, horizons: tuple[int, ...] = (7, 30, 90)) -> pd.DataFrame:
-        """``impact`` over the first ``h`` periods after the first event for each horizon, and the whole post."""
+        """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series,
+        and the whole post period: one row each, with its ``window`` (text) and ``horizon`` (h periods, as a
+        field; None for the whole post period)."""
         index = self.y.index
         first = self.specs[0].position
         rows = []
         for h in horizons:
             if first + h - 1 < len(index):
-                rows.append({"window": f"first {h} {self.unit}", **self.impact(index[first], index[first + h - 1])})
-        rows.append({"window": "whole post period", **self.impact()})
+                rows.append({"window": f"first {h} {self.unit}", "horizon": int(h),
+                             **self.impact(index[first], index[first + h - 1])})
+        rows.append({"window": "whole post period", "horizon": None, **self.impact()})
         return self._label(pd.DataFrame(rows))
 
     # --- diagnostics and reporting ----------------------------------------------------------------------------

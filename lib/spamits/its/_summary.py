@@ -105,7 +105,7 @@ def to_dict(result: ITSResult) -> dict:
                  "n_post": result.n_post, "start": p.y.index[0], "end": p.y.index[-1], "simulated": result.simulated},
         "effects": result.effects.to_dict(orient="records"),
         "impact": result.impact(),
-        "impact_table": result.impact_table().to_dict(orient="records"),
+        "impact_table": result.impact_table().drop(columns="horizon").to_dict(orient="records"),
         "diagnostics": {k: v for k, v in diag.items() if not isinstance(v, pd.DataFrame)}
         | {"ljung_box": diag["ljung_box"].to_dict(orient="records")},
         "notes": list(p.notes),

@@ -191,7 +191,7 @@ def dispersion_moment(yv: np.ndarray, mu: np.ndarray, p: int, start: np.ndarray 
 # --- covariance ---------------------------------------------------------------------------------------------
 
 
-def covariance(kind: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.ndarray,
+def covariance(cov_type: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.ndarray,
                keep: list[int] | None = None) -> np.ndarray:
     """Covariances (D, q, q) of the coefficients ``keep`` (default all), as ``its.fit`` computes them per date.
 
@@ -200,4 +200,4 @@ def covariance(kind: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.n
     runs with one fit; the AR bias correction projects the simulated series off the baseline once and off
     each date's own columns by a rank-k update.
     """
-    return cov_mod.covariance_stack(kind, B, E, fit.weights, fit.pearson, pos, fit.scale, keep)[0]
+    return cov_mod.covariance_stack(cov_type, B, E, fit.weights, fit.pearson, pos, fit.scale, keep)[0]

@@ -161,14 +161,15 @@ class ITSModel:
         pos = np.flatnonzero(obs)
 
         def std_err(errors: str) -> np.ndarray:  # of the first event column
-            method = ERROR_MODELS.get(errors).covariance
-            return np.sqrt(np.clip(bf.covariance(method, B, E, fit, pos, keep=[p0])[:, 0, 0], 0, None))
+            cov_type = ERROR_MODELS.get(errors).cov_type
+            return np.sqrt(np.clip(bf.covariance(cov_type, B, E, fit, pos, keep=[p0])[:, 0, 0], 0, None))
 
         errors = self.batch_errors
         se = std_err(errors)
         if not model_based:
             return BatchEffects(fit, fit.beta[:, p0], se, None)
-        return BatchEffects(fit, fit.beta[:, p0], se, se if errors == "iid" else std_err("iid"))
+        model_based = ERROR_MODELS.get(errors).cov_type == "iid"
+        return BatchEffects(fit, fit.beta[:, p0], se, se if model_based else std_err("iid"))
 
     def fit_null(self) -> bf.BatchFit:
         """The model without any event term, as a batch of one fit."""
