@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from spamits.errors import ModelSpecError
+from spamits.its.families import FAMILY_MODELS
 from spamits.its.terms import Control
 
 CONTROL_MODES = ("covariate", "offset")
@@ -59,7 +60,7 @@ def shares(y: pd.Series, family: str) -> tuple[pd.Series, float]:
 
     Returns the series to model and the factor that turns modelled shares back into the series' unit.
     """
-    if family != "gaussian-logit":
+    if FAMILY_MODELS.get(family).link != "logit":
         return y, 1.0
     finite = y.dropna()
     if (finite > 1).any() and (finite < 100).all():

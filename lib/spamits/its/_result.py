@@ -332,7 +332,7 @@ class ITSResult:
     def impact_table(self, horizons: tuple[int, ...] = (7, 30, 90)) -> pd.DataFrame:
         """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series,
         and the whole post period: one row each, with its ``window`` (text) and ``horizon`` (h periods, as a
-        field; None for the whole post period)."""
+        field, nullable ``Int64``; missing for the whole post period)."""
         index = self.y.index
         first = self.specs[0].position
         rows = []
@@ -341,7 +341,9 @@ class ITSResult:
                 rows.append({"window": f"first {h} {self.unit}", "horizon": int(h),
                              **self.impact(index[first], index[first + h - 1])})
         rows.append({"window": "whole post period", "horizon": None, **self.impact()})
-        return self._label(pd.DataFrame(rows))
+        table = pd.DataFrame(rows)
+        table["horizon"] = pd.array([r["horizon"] for r in rows], dtype="Int64")
+        return self._label(table)
 
     # --- diagnostics and reporting ----------------------------------------------------------------------------
     def diagnostics(self, lags: int | None = None) -> dict:
