@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # a type only: the result imports this module for its diagnos
 def pearson_residuals(result: ITSResult) -> pd.Series:
     """Pearson residuals (m,) on the observed periods (on the log or logit scale for the Gaussian families)."""
     obs = result.observed_mask
-    eta = (result.design.to_numpy() @ result.params.to_numpy() + result.offset)[obs]
+    eta = (result.design_matrix.to_numpy() @ result.params.to_numpy() + result.offset)[obs]
     y = result.y.to_numpy()[obs]
     fam = FAMILY_MODELS.get(result.family)
     resid = fam.transform(y) - eta if fam.gaussian else pearson(y, np.exp(eta), result.dispersion)
@@ -45,7 +45,7 @@ def diagnostics(result: ITSResult, lags: int | None = None) -> dict:
     ljung = pd.DataFrame({"lag": lb_lags, "statistic": lb["lb_stat"].to_numpy(),
                           "p_value": lb["lb_pvalue"].to_numpy()})
     bg = breusch_godfrey(resid.to_numpy(), np.flatnonzero(result.observed_mask),
-                         result.design.to_numpy()[result.observed_mask],
+                         result.design_matrix.to_numpy()[result.observed_mask],
                          sorted({1, min(period, nlags)}))
     n = len(resid)
     k = len(result.params) + FAMILY_MODELS.get(result.family).n_extra_params

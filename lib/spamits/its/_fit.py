@@ -142,7 +142,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
     return ITSResult(
         y=y, observed_mask=obs, family=family, errors=errors, specs=tuple(specs), decay_rates=dict(deltas),
-        freq=freq, seasonality=seasonality, design=X_aug, event_columns=event_cols, decay_columns=deriv_cols,
+        freq=freq, seasonality=seasonality, design_matrix=X_aug, event_columns=event_cols, decay_columns=deriv_cols,
         offset=off, params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index),
         cov_info=cov_info, residuals=(logres, pos, X_aug.to_numpy()[obs]), dispersion=estimate.dispersion,
         scale=estimate.scale, loglik=estimate.loglik, alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes),

@@ -39,8 +39,8 @@ class ITSResult:
     decay_rates: dict  # event label -> estimated decay rate per period (effect="decay" only)
     freq: str  # "D", "W" or "M"
     seasonality: object  # as given to fit
-    design: pd.DataFrame  # (n, p): the design, with the linearised decay-rate columns
-    event_columns: dict  # event label -> its columns in ``design`` (zeroed for the counterfactual)
+    design_matrix: pd.DataFrame  # (n, p): the design, with the linearised decay-rate columns
+    event_columns: dict  # event label -> its columns in ``design_matrix`` (zeroed for the counterfactual)
     decay_columns: dict  # event label -> its linearised decay-rate column (coefficient 0)
     offset: np.ndarray  # (n,) log offset
     params: pd.Series  # (p,) coefficients on the link scale
@@ -139,7 +139,7 @@ class ITSResult:
         return FAMILY_MODELS.get(self.family).response(eta, self.process.gamma0, noise, self.share_scale)
 
     def _design_without(self, removed: list[str]) -> np.ndarray:
-        X = self.design.copy()
+        X = self.design_matrix.copy()
         for label in removed:
             X[self.event_columns[label]] = 0.0
         return X.to_numpy()
@@ -179,7 +179,7 @@ class ITSResult:
     def frame(self) -> pd.DataFrame:
         """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
         rows = np.arange(len(self.y))
-        fitted = self._response(self.design.to_numpy() @ self.params.to_numpy() + self.offset)
+        fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
         lo, hi = np.quantile(draws, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
         out = pd.DataFrame({"observed": self._observed(), "fitted": fitted, "counterfactual": point,
