@@ -38,12 +38,19 @@ class EventSpec:
 
     def design_terms(self, delta: float | None = None) -> tuple[terms.DeterministicTerm, ...]:
         """The event's design terms (``spamits.its.terms``); ``delta``: the decay rate of ``effect="decay"``."""
-        if self.effect == "decay":
-            if delta is None:
-                raise ModelSpecError("internal: a decay column needs its decay rate")
-            return (terms.Decay(self.label, self.date, delta),)
-        return {"step": (terms.Level(self.label, self.date),), "slope": (terms.Slope(self.label, self.date),),
-                "step+slope": (terms.Level(self.label, self.date), terms.Slope(self.label, self.date))}[self.effect]
+        return effect_terms(self.effect, self.label, self.date, delta)
+
+
+def effect_terms(effect: str, label: str, date: object, delta: float | None = None
+                 ) -> tuple[terms.DeterministicTerm, ...]:
+    """The design terms of one effect shape (``EFFECTS``) of the event ``label`` on ``date``: ``step`` a Level,
+    ``slope`` a Slope, ``step+slope`` both, ``decay`` a Decay at rate ``delta``."""
+    if effect == "decay":
+        if delta is None:
+            raise ModelSpecError("internal: a decay column needs its decay rate")
+        return (terms.Decay(label, date, delta),)
+    return {"step": (terms.Level(label, date),), "slope": (terms.Slope(label, date),),
+            "step+slope": (terms.Level(label, date), terms.Slope(label, date))}[effect]
 
 
 def fit_freq(index: pd.DatetimeIndex) -> str:

@@ -222,14 +222,8 @@ def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: i
 
 
 def _event_stack(n: int, starts: np.ndarray, effect: str, delta: float | None, obs: np.ndarray) -> np.ndarray:
-    """Event columns (D, m, k) for an event starting at each position in ``starts`` (``design.event_columns``)."""
-    k = np.arange(n, dtype=float)[None, :] - starts[:, None]
-    after = k >= 0
-    cols = []
-    if effect in {"step", "step+slope"}:
-        cols.append(after.astype(float))
-    if effect in {"slope", "step+slope"}:
-        cols.append(np.where(after, k, 0.0))
-    if effect == "decay":
-        cols.append(np.where(after, delta ** np.clip(k, 0, None), 0.0))
-    return np.stack(cols, axis=2)[:, obs]
+    """Event columns (D, m, k) of the observed rows for an event starting at each position in ``starts`` (D,):
+    the values of the effect's terms (``design.effect_terms``), with one start per row."""
+    positions = np.asarray(starts)[:, None]
+    columns = [term.values(n, positions) for term in design.effect_terms(effect, "scan", pd.NaT, delta)]
+    return np.stack(columns, axis=2)[:, obs]

@@ -230,8 +230,9 @@ class _EventTerm(DeterministicTerm):
         return f"{self.prefix}({self.label})"
 
     @abstractmethod
-    def values(self, n: int, position: int) -> np.ndarray:
-        """The column (n,) on a grid of n periods whose first post-event period is ``position``."""
+    def values(self, n: int, position: int | np.ndarray) -> np.ndarray:
+        """The column (n,) on a grid of n periods whose first post-event period is ``position``; with positions
+        (D, 1), one row per position (D, n)."""
 
     def in_sample(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         position = period_position(index, self.date)
@@ -250,7 +251,7 @@ class Level(_EventTerm):
 
     prefix = "level"
 
-    def values(self, n: int, position: int) -> np.ndarray:
+    def values(self, n: int, position: int | np.ndarray) -> np.ndarray:
         return (np.arange(n, dtype=float) - position >= 0).astype(float)
 
 
@@ -259,7 +260,7 @@ class Slope(_EventTerm):
 
     prefix = "slope"
 
-    def values(self, n: int, position: int) -> np.ndarray:
+    def values(self, n: int, position: int | np.ndarray) -> np.ndarray:
         k = np.arange(n, dtype=float) - position
         return np.where(k >= 0, k, 0.0)
 
@@ -273,7 +274,7 @@ class Decay(_EventTerm):
         super().__init__(label, date)
         self.rate = float(rate)
 
-    def values(self, n: int, position: int) -> np.ndarray:
+    def values(self, n: int, position: int | np.ndarray) -> np.ndarray:
         k = np.arange(n, dtype=float) - position
         return np.where(k >= 0, self.rate ** np.clip(k, 0, None), 0.0)
 
