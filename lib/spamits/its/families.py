@@ -17,8 +17,6 @@ from scipy import special
 
 from spamits.errors import ModelSpecError
 
-LINK_CLIP = 30.0  # count families clip the linear predictor to [-30, 30] (a complete stop underflows otherwise)
-
 
 def nb_sd(mu: np.ndarray, dispersion: np.ndarray | float) -> np.ndarray:
     """Standard deviation ``sqrt(mu·(1 + dispersion·mu))`` of NB2 counts with mean ``mu`` (dispersion 0:
