@@ -61,8 +61,8 @@ def test_gaussian_log_ar1_equals_statsmodels_gls_with_the_whitener_covariance():
     """Prais-Winsten with an ARMA(1,1) filter is GLS with the covariance (LᵀL)⁻¹ of the whitening matrix L."""
     y = _series()["observed"]
     res = fit(y, "2008-11-11", family="gaussian-log", seasonality="dow", errors="ar1", n_draws=200)
-    p = res._p
-    X = p.X_aug.to_numpy()
+    p = res
+    X = p.design_matrix.to_numpy()
     L = p.whitener.apply(np.eye(len(y)))
     ref = sm.GLS(np.log(y.to_numpy()), X, sigma=np.linalg.inv(L.T @ L)).fit()
     np.testing.assert_allclose(res.params.to_numpy(), ref.params, rtol=1e-7, atol=1e-9)
@@ -72,10 +72,10 @@ def test_gaussian_log_ar1_equals_statsmodels_gls_with_the_whitener_covariance():
 def test_negbin_ar1_solves_the_whitened_estimating_equations():
     y = _series()["observed"]
     res = fit(y, "2008-11-11", seasonality="dow", errors="ar1", n_draws=200)
-    p = res._p
-    X, yv = p.X_aug.to_numpy(), y.to_numpy()
+    p = res
+    X, yv = p.design_matrix.to_numpy(), y.to_numpy()
     mu = np.exp(X @ res.params.to_numpy())
-    sd = np.sqrt(mu * (1 + p.nb_alpha * mu))
+    sd = np.sqrt(mu * (1 + p.dispersion * mu))
     Z = p.whitener.apply((mu / sd)[:, None] * X)
     score = Z.T @ p.whitener.apply((yv - mu) / sd)
     assert np.abs(score).max() < 1e-6 * np.abs(Z.T @ Z).max()
@@ -118,12 +118,12 @@ def test_negbin_ar1_decay_rate_solves_its_estimating_equation_too():
     for seed in range(3):
         frame = simulate("no-effect", seed=seed, phi=0.8, drop=0.5, shape="decay", half_life=14.0)
         res = fit(frame["observed"], "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
-        p = res._p
-        X, yv = p.X_aug.to_numpy(), frame["observed"].to_numpy()
+        p = res
+        X, yv = p.design_matrix.to_numpy(), frame["observed"].to_numpy()
         mu = np.exp(X @ res.params.to_numpy())
-        sd = np.sqrt(mu * (1 + p.nb_alpha * mu))
+        sd = np.sqrt(mu * (1 + p.dispersion * mu))
         Z = p.whitener.apply((mu / sd)[:, None] * X)
         score = Z.T @ p.whitener.apply((yv - mu) / sd)
         in_se = score / np.sqrt(np.diag(Z.T @ Z))
-        assert list(p.X_aug.columns)[-1].startswith("logit_decay(")
+        assert list(p.design_matrix.columns)[-1].startswith("logit_decay(")
         assert np.abs(in_se).max() < 0.01, (seed, in_se)

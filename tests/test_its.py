@@ -264,7 +264,7 @@ def test_gaussian_log_iid_equals_ols_on_log_counts():
 def test_negbin_point_estimates_equal_statsmodels_glm_at_the_same_alpha():
     y, X = _direct_design()
     result = _spamits("negbin", "iid")
-    nb_alpha = result.diagnostics()["nb_alpha"]
+    nb_alpha = result.dispersion
     assert nb_alpha > 0  # the simulated counts are over-dispersed
     ref = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=nb_alpha)).fit()
     np.testing.assert_allclose(result.params.to_numpy(), ref.params.to_numpy(), rtol=0, atol=1e-6)
@@ -588,6 +588,8 @@ def test_compare_and_verdict_pick_the_simulated_decay_shape_within_each_error_mo
     fits = fit_specs(y, ["2008-11-11"], effects={"step": "step", "decay": "decay"}, errors=["ar1", "ar1-sandwich"],
                      seasonality="dow", n_draws=200)
     assert list(fits) == ["step / ar1", "step / ar1-sandwich", "decay / ar1", "decay / ar1-sandwich"]
+    assert [(k.effect_name, k.errors) for k in fits] == [("step", "ar1"), ("step", "ar1-sandwich"),
+                                                         ("decay", "ar1"), ("decay", "ar1-sandwich")]
     table = compare(fits)
     assert table.columns.name == "SIMULATED"
     for errors, group in table.groupby("errors"):
@@ -601,6 +603,8 @@ def test_compare_and_verdict_pick_the_simulated_decay_shape_within_each_error_mo
     assert not np.allclose(fits["decay / ar1"].params, fits["decay / ar1-sandwich"].params)
     text = verdict(table)
     assert "the data support 'decay'" in text and "'step' has AIC" in text
+    renamed = verdict(compare({"a / b": fits["step / ar1"], "c / d": fits["decay / ar1"]}))
+    assert "the data support 'c / d'" in renamed  # a plain name is not split on ' / '
 
 
 # --- a rise (surge, a pause's return): the engine is sign-agnostic ------------------------------------------

@@ -113,7 +113,7 @@ def test_bad_result_arguments_are_clear_errors(call, match):
 def test_model_checks_once_and_fits_like_fit():
     y = _y()
     model = its.ITSModel(y, "mccolo", effect="decay", n_draws=200)
-    assert model.frequency == "D" and model.unit == "days" and model.n_baseline == 2
+    assert model.freq == "D" and model.unit == "days" and model.n_baseline == 2
     assert [s.label for s in model.specs] == ["mccolo"]
     direct = its.fit(y, "mccolo", effect="decay", n_draws=200)
     pd.testing.assert_frame_equal(model.fit().effects, direct.effects)

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from spamits._atomic import write_atomic
-from spamits.its import ITSResult
-from spamits.its._summary import clean
+from spamits.its import ITSResult, clean
 
 __all__ = ["build", "clean", "headline", "write_json"]
 
@@ -33,7 +32,7 @@ def headline(result: ITSResult, event_label: str, horizon: int = 30) -> dict:
     else:
         out.update(immediate_change=None, immediate_change_low=None, immediate_change_high=None)
     table = result.impact_table(horizons=(horizon,))
-    first = table[table["window"].str.startswith("first")]
+    first = table[table["horizon"].eq(horizon).fillna(False).astype(bool)]
     if len(first):
         row = first.iloc[0]
         out.update({f"relative_{horizon}": row["relative"], f"relative_{horizon}_low": row["relative_low"],

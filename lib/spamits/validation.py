@@ -32,8 +32,7 @@ from scipy import stats
 
 from spamits._simulate import SCENARIOS, simulate, true_relative_effect
 from spamits.errors import ModelSpecError, SpamitsError
-from spamits.its import ERRORS, FAMILIES, fit
-from spamits.its._summary import clean
+from spamits.its import ERRORS, FAMILIES, clean, fit
 
 SIMULATED = "SIMULATED"
 BASE_SCENARIO = "no-effect"

@@ -33,8 +33,8 @@ def regular_index(dates: pd.DatetimeIndex, path: str) -> tuple[str, pd.DatetimeI
             f"{row_location(path, 0)}: only one data row; at least two are needed to tell daily, weekly and "
             f"monthly data apart. Add the neighbouring periods."
         )
-    kind = _base_kind(dates, path)
-    freq = _freq_string(kind, dates)
+    code = _base_code(dates, path)
+    freq = _freq_string(code, dates)
     full = pd.date_range(dates[0], dates[-1], freq=freq, name=DATE_COLUMN)
     off_grid = np.flatnonzero(~dates.isin(full))
     if len(off_grid):
@@ -44,11 +44,11 @@ def regular_index(dates: pd.DatetimeIndex, path: str) -> tuple[str, pd.DatetimeI
             f"grid that the other rows follow (spacing from the previous row: {_spacing(dates, i)}). One "
             f"file must hold one frequency: split the file or aggregate the rows to one frequency."
         )
-    _check_cadence_switch(dates, full, kind, path)
+    _check_cadence_switch(dates, full, code, path)
     return freq, full
 
 
-def _step_kind(a: pd.Timestamp, b: pd.Timestamp) -> str | None:
+def _step_code(a: pd.Timestamp, b: pd.Timestamp) -> str | None:
     """'D', 'W' or 'M' when b is exactly one day, one week or one calendar month (aligned) after a."""
     delta = b - a
     if delta == pd.Timedelta(days=1):
@@ -60,9 +60,9 @@ def _step_kind(a: pd.Timestamp, b: pd.Timestamp) -> str | None:
     return None
 
 
-def _base_kind(dates: pd.DatetimeIndex, path: str) -> str:
-    kinds = [_step_kind(a, b) for a, b in zip(dates[:-1], dates[1:], strict=True)]
-    counts = {k: kinds.count(k) for k in "DWM"}
+def _base_code(dates: pd.DatetimeIndex, path: str) -> str:
+    codes = [_step_code(a, b) for a, b in zip(dates[:-1], dates[1:], strict=True)]
+    counts = {k: codes.count(k) for k in "DWM"}
     best = max(counts.values())
     if best == 0:
         smallest = pd.Timedelta(np.diff(dates.asi8).min(), unit=dates.unit)
@@ -74,10 +74,10 @@ def _base_kind(dates: pd.DatetimeIndex, path: str) -> str:
     return next(k for k in "DWM" if counts[k] == best)  # ties go to the finest frequency
 
 
-def _freq_string(kind: str, dates: pd.DatetimeIndex) -> str:
-    if kind == "D":
+def _freq_string(code: str, dates: pd.DatetimeIndex) -> str:
+    if code == "D":
         return "D"
-    if kind == "W":
+    if code == "W":
         return "W-" + dates[0].day_name()[:3].upper()
     anchors = [_month_anchor(d) for d in dates]
     return max(("MS", "ME"), key=anchors.count)
@@ -95,7 +95,7 @@ def _months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
     return (b.year - a.year) * 12 + (b.month - a.month)
 
 
-def _check_cadence_switch(dates: pd.DatetimeIndex, full: pd.DatetimeIndex, kind: str, path: str) -> None:
+def _check_cadence_switch(dates: pd.DatetimeIndex, full: pd.DatetimeIndex, code: str, path: str) -> None:
     """Reject a file that switches to a coarser cadence (e.g. daily rows, then monthly rows).
 
     A gap is one long step between regular rows; :data:`MIXED_RUN` or more consecutive steps of the same
@@ -106,7 +106,7 @@ def _check_cadence_switch(dates: pd.DatetimeIndex, full: pd.DatetimeIndex, kind:
     for j in range(1, len(dates)):
         k = int(pos[j] - pos[j - 1])
         signature: int | str | None = None if k == 1 else k
-        if k > 1 and kind == "D" and _step_kind(dates[j - 1], dates[j]) == "M":
+        if k > 1 and code == "D" and _step_code(dates[j - 1], dates[j]) == "M":
             signature = "month"
         if signature is not None and signature == previous:
             run_len += 1

@@ -2,7 +2,9 @@
 
 See :func:`fit` for the model and :class:`ITSModel` for the checked model object behind it (its ``fit`` and the
 batched fits of the robustness scans); ``ERRORS`` lists the error models, ``FAMILIES`` the likelihoods and
-``EFFECTS`` the effect shapes (``ERROR_MODELS`` and ``FAMILY_MODELS``: their registries).  This package never
+``EFFECTS`` the effect shapes (``ERROR_MODELS`` and ``FAMILY_MODELS``: their registries).  The design is made of
+term objects (``spamits.its.terms``: ``Constant``, ``Trend``, ``DayOfWeek``, ``HourOfDay``, ``Fourier``,
+``Control`` and the event terms ``Level``, ``Slope``, ``Decay``) assembled by a ``Design``.  This package never
 imports plotly, papermill or nbconvert and does no file I/O.
 """
 
@@ -15,9 +17,24 @@ from spamits.its._summary import clean
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 from spamits.its.model import ITSModel
+from spamits.its.terms import (
+    Constant,
+    Control,
+    DayOfWeek,
+    Decay,
+    Design,
+    DeterministicTerm,
+    Fourier,
+    HourOfDay,
+    Level,
+    Slope,
+    Trend,
+)
 
 ERRORS = {name: str(model) for name, model in ERROR_MODELS.items()}
 FAMILIES = tuple(FAMILY_MODELS)
 
-__all__ = ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "EventRef",
-           "ITSModel", "ITSResult", "NATURAL_PERIOD", "as_event", "clean", "compare", "fit", "fit_specs", "verdict"]
+__all__ = ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "Constant", "Control",
+           "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay", "ITSModel",
+           "ITSResult", "Level", "NATURAL_PERIOD", "Slope", "Trend", "as_event", "clean", "compare", "fit", "fit_specs",
+           "verdict"]

@@ -45,7 +45,7 @@ def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
     label = event if event is not None else fit.events[0]
     level = effects[(effects["event"] == label) & (effects["term"] == "level")]
     half = effects[(effects["event"] == label) & (effects["term"] == "half_life")]
-    spec = next((s for s in fit._p.specs if s.label == label), None)
+    spec = next((s for s in fit.specs if s.label == label), None)
     if spec is None:
         raise ModelSpecError(f"compare: event {label!r} is not in fit {name!r} (its events: {fit.events})")
     index = fit.frame.index
@@ -56,7 +56,7 @@ def _row(name: str, fit: ITSResult, horizon: int, event: str | None) -> dict:
         "model": name,
         "family": fit.family,
         "errors": fit.errors,
-        "effects": "; ".join(f"{s.label}: {s.effect}" for s in fit._p.specs),
+        "effects": "; ".join(f"{s.label}: {s.effect}" for s in fit.specs),
         "n_params": diag["n_params"],
         "loglik": diag["loglik"],
         "aic": diag["aic"],
@@ -86,8 +86,27 @@ def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequenc
     """
     from spamits.its._api import fit
 
-    return {f"{name} / {err}": fit(y, events, effect=shape, errors=err, **fit_kwargs)
+    return {SpecLabel(name, err): fit(y, events, effect=shape, errors=err, **fit_kwargs)
             for name, shape in effects.items() for err in errors}
+
+
+class SpecLabel(str):
+    """The key of one :func:`fit_specs` fit, ``"<effect name> / <errors>"``, that also carries its parts as
+    fields (``effect_name``, ``errors``), so :func:`verdict` never splits the text."""
+
+    effect_name: str
+    errors: str
+
+    def __new__(cls, effect_name: str, errors: str) -> SpecLabel:
+        label = super().__new__(cls, f"{effect_name} / {errors}")
+        label.effect_name, label.errors = str(effect_name), str(errors)
+        return label
+
+
+def _shape_name(model: object) -> str:
+    """The effect specification's name of a ``compare`` row: the ``effect_name`` field of a ``fit_specs`` key,
+    else the whole model name."""
+    return getattr(model, "effect_name", str(model))
 
 
 def verdict(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
@@ -98,8 +117,8 @@ def verdict(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
     same = table[table["errors"] == first]
     best = same.loc[same["aic"].idxmin()]
     shapes = same.drop_duplicates("effects").sort_values("aic")
-    lines = [f"Effect shape: the data support '{best['model'].split(' / ')[0]}' ({best['effects']}); "
-             + ", ".join(f"'{r.model.split(' / ')[0]}' has AIC {r.aic - best['aic']:.1f} higher"
+    lines = [f"Effect shape: the data support '{_shape_name(best['model'])}' ({best['effects']}); "
+             + ", ".join(f"'{_shape_name(r.model)}' has AIC {r.aic - best['aic']:.1f} higher"
                          for r in shapes.iloc[1:].itertuples())
              + (" (a difference above 10 is strong support)." if len(shapes) > 1 else ".")]
     autocorrelated = bool((table["breusch_godfrey_p"] < alpha).any())

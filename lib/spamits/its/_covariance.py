@@ -1,4 +1,4 @@
-"""Covariance of ITS coefficients: three computations, chosen by name (``KINDS``), behind the error models.
+"""Covariance of ITS coefficients: three computations, chosen by name (``COV_TYPES``), behind the error models.
 
 All three share the GLM score structure ``s_t = x_t · sqrt(w_t) · e_t`` (``w_t`` the Fisher weight, ``e_t`` the
 Pearson residual) and the bread ``H = Σ w_t x_t x_tᵀ``:
@@ -15,7 +15,7 @@ Pearson residual) and the bread ``H = Σ w_t x_t x_tᵀ``:
   autocorrelations get a seeded parametric-bootstrap bias correction (:func:`fit_residual_process`).  Gaps
   are handled by placing the observed rows at their true time positions.
 
-These are the covariance computations (``KINDS``).  The error models of ``its.fit`` (``ERRORS``) use them:
+These are the covariance computations (``COV_TYPES``).  The error models of ``its.fit`` (``ERRORS``) use them:
 ``iid`` and ``hac`` directly, ``ar1-sandwich`` as ``ar1`` on the independence fit, and ``ar1`` (feasible GLS,
 ``spamits.its._gls``) as ``ar1`` on the whitened scores and residuals.
 
@@ -43,7 +43,7 @@ ERRORS = {  # the error models of spamits.its.fit, by name
     "hac": "Newey-West HAC, Bartlett kernel, lag floor(4(n/100)^(2/9))",
     "iid": "model-based (quasi-Poisson: scaled by the Pearson dispersion)",
 }
-KINDS = ("iid", "hac", "ar1")  # the covariance computations below ("ar1": the AR(1)+white-noise sandwich)
+COV_TYPES = ("iid", "hac", "ar1")  # the covariance computations below ("ar1": the AR(1)+white-noise sandwich)
 BIAS_SIMULATIONS = 40  # simulated series in the parametric-bootstrap bias correction
 BIAS_SEED = 20081111
 _GROUP_BYTES = 64 * 2**20  # bias simulation: fits whose AR series are filtered together (time loop over wide rows)
@@ -77,33 +77,28 @@ def nw_lags(n: int) -> int:
     return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ModelSpecError(f"covariance kind {kind!r}: must be one of {', '.join(repr(k) for k in KINDS)}")
-
-
-def kind_of(errors: str) -> str:
-    """The covariance computation of an error model: both AR(1) models use the AR(1)+white-noise sandwich."""
-    return "ar1" if errors in ("ar1", "ar1-sandwich") else errors
+def _check_cov_type(cov_type: str) -> None:
+    if cov_type not in COV_TYPES:
+        raise ModelSpecError(f"cov_type={cov_type!r}: must be one of {', '.join(repr(k) for k in COV_TYPES)}")
 
 
 # --- covariance ---------------------------------------------------------------------------------------------
 
 
-def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.ndarray,
+def covariance(cov_type: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.ndarray,
                scale: float) -> tuple[np.ndarray, dict]:
     """Coefficient covariance (p×p) and a dict describing how it was computed.
 
     ``X`` is the (n×p) design of the observed rows, ``w`` the Fisher weights, ``e`` the Pearson residuals and
     ``pos`` the integer time positions of the rows.
     """
-    _check_kind(kind)
-    cov, proc = covariance_stack(kind, X, np.zeros((1, X.shape[0], 0)), w[None], e[None], pos,
+    _check_cov_type(cov_type)
+    cov, proc = covariance_stack(cov_type, X, np.zeros((1, X.shape[0], 0)), w[None], e[None], pos,
                                  np.array([float(scale)]))
-    info: dict = {"errors": kind, "method": ERRORS["ar1-sandwich" if kind == "ar1" else kind]}
-    if kind == "iid":
+    info: dict = {"errors": cov_type, "method": ERRORS["ar1-sandwich" if cov_type == "ar1" else cov_type]}
+    if cov_type == "iid":
         info["scale"] = scale
-    elif kind == "hac":
+    elif cov_type == "hac":
         info["lags"] = nw_lags(X.shape[0])
     else:
         fitted = ResidualProcess(*(float(a[0]) for a in proc))
@@ -111,7 +106,7 @@ def covariance(kind: str, X: np.ndarray, w: np.ndarray, e: np.ndarray, pos: np.n
     return cov[0], info
 
 
-def covariance_stack(kind: str, base: np.ndarray, extra: np.ndarray, w: np.ndarray, e: np.ndarray,
+def covariance_stack(cov_type: str, base: np.ndarray, extra: np.ndarray, w: np.ndarray, e: np.ndarray,
                      pos: np.ndarray, scale: np.ndarray, keep: list[int] | None = None,
                      ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
     """Covariances of D fits on the same observed rows, each as :func:`covariance` describes.
@@ -127,7 +122,7 @@ def covariance_stack(kind: str, base: np.ndarray, extra: np.ndarray, w: np.ndarr
 
     Also returns the fitted residual processes ``(gamma0, ar_var, phi)`` (each (D,)) for ``"ar1"``, else None.
     """
-    _check_kind(kind)
+    _check_cov_type(cov_type)
     D, m, p0 = w.shape[0], base.shape[0], base.shape[1]
     p = p0 + extra.shape[2]
     if keep is None:
@@ -138,10 +133,10 @@ def covariance_stack(kind: str, base: np.ndarray, extra: np.ndarray, w: np.ndarr
         H = bread[:, :, keep]
         Z = np.sqrt(w)[:, :, None] * (base @ H[:, :p0] + extra @ H[:, p0:])  # (D, m, q)
     scale = np.asarray(scale)[:, None, None]
-    if kind == "iid":
+    if cov_type == "iid":
         return scale * (bread if keep is None else bread[:, keep][:, :, keep]), None
     proc = None
-    if kind == "hac":
+    if cov_type == "hac":
         meat = hac_meat(Z * e[:, :, None], pos)
     else:
         proc = residual_processes(e, pos, base, extra)

@@ -1,4 +1,5 @@
-"""Design matrices for ITS fits: baseline terms (constant, trend, seasonality, controls) and event terms.
+"""Design matrices for ITS fits: baseline terms (constant, trend, seasonality, controls) and event terms,
+made of the term objects of ``spamits.its.terms``.
 
 The event date is inclusive: the period containing the event is the first post-event period.  Event columns
 are flagged so that the counterfactual is the same design with those columns set to zero.
@@ -13,11 +14,12 @@ import pandas as pd
 
 from spamits.data import period_position
 from spamits.errors import ModelSpecError
+from spamits.its import terms
 
 EFFECTS = ("step", "slope", "step+slope", "decay")
-NATURAL_PERIOD = {"D": 7, "W": 52, "M": 12}
-UNIT = {"D": "days", "W": "weeks", "M": "months"}
-_DOW = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+FIT_FREQS = ("D", "W", "M")
+NATURAL_PERIOD = {f: terms.NATURAL_PERIOD[f] for f in FIT_FREQS}  # periods per seasonal cycle
+UNIT = {f: terms.UNIT[f] for f in FIT_FREQS}
 
 
 @dataclass(frozen=True)
@@ -34,21 +36,31 @@ class EventSpec:
         return {"step": ("level",), "slope": ("slope",), "step+slope": ("level", "slope"),
                 "decay": ("level", "decay_rate")}[self.effect]
 
+    def design_terms(self, delta: float | None = None) -> tuple[terms.DeterministicTerm, ...]:
+        """The event's design terms (``spamits.its.terms``); ``delta``: the decay rate of ``effect="decay"``."""
+        return effect_terms(self.effect, self.label, self.date, delta)
 
-def freq_kind(index: pd.DatetimeIndex) -> str:
-    """'D', 'W' or 'M' for a daily, weekly or monthly index (``freq`` must be set)."""
-    freq = index.freq
-    if freq is None:
-        raise ModelSpecError("y: the DatetimeIndex has no frequency; load it with spamits.data.load or set "
-                             "freq (daily 'D', weekly 'W-SUN', monthly 'MS')")
-    code = freq.rule_code.upper()
-    if code == "D":
-        return "D"
-    if code.startswith("W"):
-        return "W"
-    if code in {"MS", "ME", "M"}:
-        return "M"
-    raise ModelSpecError(f"y: frequency {freq.rule_code!r} is not supported; use daily, weekly or monthly data")
+
+def effect_terms(effect: str, label: str, date: object, delta: float | None = None
+                 ) -> tuple[terms.DeterministicTerm, ...]:
+    """The design terms of one effect shape (``EFFECTS``) of the event ``label`` on ``date``: ``step`` a Level,
+    ``slope`` a Slope, ``step+slope`` both, ``decay`` a Decay at rate ``delta``."""
+    if effect == "decay":
+        if delta is None:
+            raise ModelSpecError("internal: a decay column needs its decay rate")
+        return (terms.Decay(label, date, delta),)
+    return {"step": (terms.Level(label, date),), "slope": (terms.Slope(label, date),),
+            "step+slope": (terms.Level(label, date), terms.Slope(label, date))}[effect]
+
+
+def fit_freq(index: pd.DatetimeIndex) -> str:
+    """'D', 'W' or 'M' for a daily, weekly or monthly index (``freq`` must be set): the frequencies a fit takes
+    (hourly series have their terms, ``terms.HourOfDay``, but no fit yet)."""
+    freq = terms.freq_code(index)
+    if freq not in FIT_FREQS:
+        raise ModelSpecError(f"y: frequency {index.freq.rule_code!r} is not supported; use daily, weekly or "
+                             "monthly data")
+    return freq
 
 
 def parse_date(item: object, what: str) -> pd.Timestamp:
@@ -71,59 +83,19 @@ def event_position(index: pd.DatetimeIndex, date: pd.Timestamp) -> int:
     return pos
 
 
-def baseline(index: pd.DatetimeIndex, seasonality: object, kind: str) -> pd.DataFrame:
-    """Constant, linear trend (per period, centred) and seasonal terms for ``index``."""
-    n = len(index)
-    t = np.arange(n, dtype=float)
-    cols: dict[str, np.ndarray] = {"const": np.ones(n), "trend": (t - t.mean()) / max(n, 1)}
-    if seasonality is None:
-        pass
-    elif seasonality == "dow":
-        if kind != "D":
-            raise ModelSpecError("seasonality='dow' (day-of-week) needs daily data; use an int k for "
-                                 "Fourier terms on weekly or monthly data")
-        dow = index.day_of_week
-        for d in range(1, 7):
-            cols[f"dow({_DOW[d]})"] = (dow == d).astype(float)
-    elif isinstance(seasonality, int | np.integer) and not isinstance(seasonality, bool):
-        period = NATURAL_PERIOD[kind]
-        if not 1 <= seasonality <= period // 2:
-            raise ModelSpecError(f"seasonality={seasonality}: the number of Fourier pairs must be between 1 "
-                                 f"and {period // 2} at period {period}")
-        pos = _absolute_position(index, kind)
-        for j in range(1, seasonality + 1):
-            angle = 2 * np.pi * j * pos / period
-            cols[f"sin({j},{period})"] = np.sin(angle)
-            if 2 * j != period:
-                cols[f"cos({j},{period})"] = np.cos(angle)
-    else:
-        raise ModelSpecError(f"seasonality={seasonality!r}: use None, 'dow' or an int number of Fourier pairs")
-    return pd.DataFrame(cols, index=index)
+def baseline_terms(seasonality: object, freq: str) -> tuple[terms.DeterministicTerm, ...]:
+    """The baseline terms of a fit: constant, linear trend (per period, centred) and the seasonal terms."""
+    return (terms.Constant(), terms.Trend(), *terms.seasonal_terms(seasonality, freq))
 
 
-def _absolute_position(index: pd.DatetimeIndex, kind: str) -> np.ndarray:
-    """Period number counted from a fixed origin, so seasonal terms do not depend on the window."""
-    if kind == "D":
-        return (index - pd.Timestamp("1970-01-05")).days.to_numpy(dtype=float)  # a Monday
-    if kind == "W":
-        return index.isocalendar().week.to_numpy(dtype=float) - 1.0
-    return index.month.to_numpy(dtype=float) - 1.0
+def baseline(index: pd.DatetimeIndex, seasonality: object, freq: str) -> pd.DataFrame:
+    """Constant, linear trend (per period, centred) and seasonal terms for ``index`` (n, p0)."""
+    return terms.Design(index, baseline_terms(seasonality, freq)).matrix
 
 
 def event_columns(n: int, spec: EventSpec, delta: float | None = None) -> dict[str, np.ndarray]:
-    """Columns of one event: level (step), slope (periods since the event, 0 on the event period), decay."""
-    k = np.arange(n, dtype=float) - spec.position
-    after = k >= 0
-    cols: dict[str, np.ndarray] = {}
-    if spec.effect in {"step", "step+slope"}:
-        cols[f"level({spec.label})"] = after.astype(float)
-    if spec.effect in {"slope", "step+slope"}:
-        cols[f"slope({spec.label})"] = np.where(after, k, 0.0)
-    if spec.effect == "decay":
-        if delta is None:
-            raise ModelSpecError("internal: a decay column needs its decay rate")
-        cols[f"level({spec.label})"] = np.where(after, delta ** np.clip(k, 0, None), 0.0)
-    return cols
+    """Columns (each (n,)) of one event's terms (``EventSpec.design_terms``) on a grid of n periods."""
+    return {t.column: t.values(n, spec.position) for t in spec.design_terms(delta)}
 
 
 def decay_derivative(n: int, spec: EventSpec, delta: float, omega: float) -> np.ndarray:

@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from spamits.errors import ModelSpecError
 from spamits.its._design import NATURAL_PERIOD
-from spamits.its._estimate import GAUSSIAN, transform
+from spamits.its.families import FAMILY_MODELS, pearson
+
+if TYPE_CHECKING:  # a type only: the result imports this module for its diagnostics
+    from spamits.its._result import ITSResult
 
 
-def pearson_residuals(result, payload) -> pd.Series:
-    """Pearson residuals on the observed periods (on the log or logit scale for the Gaussian families)."""
-    obs = payload.obs
-    eta = (payload.X_aug.to_numpy() @ payload.params.to_numpy() + payload.offset)[obs]
-    y = payload.y.to_numpy()[obs]
-    if payload.family in GAUSSIAN:
-        resid = transform(payload.family, y) - eta
-    else:
-        mu = np.exp(eta)
-        resid = (y - mu) / np.sqrt(mu * (1 + payload.nb_alpha * mu))
-    return pd.Series(resid, index=payload.y.index[obs], name="pearson_residual")
+def pearson_residuals(result: ITSResult) -> pd.Series:
+    """Pearson residuals (m,) on the observed periods (on the log or logit scale for the Gaussian families)."""
+    obs = result.observed_mask
+    eta = (result.design_matrix.to_numpy() @ result.params.to_numpy() + result.offset)[obs]
+    y = result.y.to_numpy()[obs]
+    fam = FAMILY_MODELS.get(result.family)
+    resid = fam.transform(y) - eta if fam.gaussian else pearson(y, np.exp(eta), result.dispersion)
+    return pd.Series(resid, index=result.y.index[obs], name="pearson_residual")
 
 
-def diagnostics(result, payload, lags: int | None = None) -> dict:
+def diagnostics(result: ITSResult, lags: int | None = None) -> dict:
+    """The residual checks of ``result`` (see ``ITSResult.diagnostics``)."""
     from statsmodels.stats.diagnostic import acorr_ljungbox
     from statsmodels.tsa.stattools import acf, pacf
 
-    resid = pearson_residuals(result, payload)
-    period = NATURAL_PERIOD[payload.kind]
+    resid = pearson_residuals(result)
+    period = NATURAL_PERIOD[result.freq]
     if lags is not None and (isinstance(lags, bool) or not isinstance(lags, int | np.integer)
                              or not 1 <= lags < len(resid) // 2):
         raise ModelSpecError(f"diagnostics: lags={lags!r} must be an int from 1 to {len(resid) // 2 - 1} (half the "
@@ -41,12 +44,13 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
     lb = acorr_ljungbox(resid.to_numpy(), lags=lb_lags)
     ljung = pd.DataFrame({"lag": lb_lags, "statistic": lb["lb_stat"].to_numpy(),
                           "p_value": lb["lb_pvalue"].to_numpy()})
-    bg = breusch_godfrey(resid.to_numpy(), np.flatnonzero(payload.obs), payload.X_aug.to_numpy()[payload.obs],
+    bg = breusch_godfrey(resid.to_numpy(), np.flatnonzero(result.observed_mask),
+                         result.design_matrix.to_numpy()[result.observed_mask],
                          sorted({1, min(period, nlags)}))
     n = len(resid)
-    k = len(payload.params) + (payload.family in {"negbin", "gaussian-log", "gaussian-logit"})
+    k = len(result.params) + FAMILY_MODELS.get(result.family).n_extra_params
     frame = result.frame
-    pre = slice(0, payload.specs[0].position)
+    pre = slice(0, result.specs[0].position)
     y_pre, fit_pre = frame["observed"].iloc[pre], frame["fitted"].iloc[pre]
     ok = y_pre.notna() & (y_pre > 0)
     mape = float(np.mean(np.abs(y_pre[ok] - fit_pre[ok]) / y_pre[ok]))
@@ -57,13 +61,12 @@ def diagnostics(result, payload, lags: int | None = None) -> dict:
         "ljung_box": ljung,
         "breusch_godfrey": bg,
         "dispersion": float(np.sum(resid.to_numpy() ** 2) / max(n - k, 1)),
-        "nb_alpha": payload.nb_alpha,
-        "residual_ar1": payload.process.phi,
-        "residual_rho1": payload.process.rho1,
+        "residual_ar1": result.process.phi,
+        "residual_rho1": result.process.rho1,
         "mape_pre": mape,
-        "loglik": payload.loglik,
-        "aic": -2 * payload.loglik + 2 * k,
-        "bic": -2 * payload.loglik + np.log(n) * k,
+        "loglik": result.loglik,
+        "aic": -2 * result.loglik + 2 * k,
+        "bic": -2 * result.loglik + np.log(n) * k,
         "n_obs": n,
         "n_params": int(k),
     }

@@ -13,7 +13,7 @@ from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
 from spamits.its._profile import XTOL, DecayBound, Profile, estimate_decays, event_matrix, search, to_log_hl
-from spamits.its._result import ITSResult, Payload
+from spamits.its._result import ITSResult
 from spamits.its.errormodels import ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 
@@ -29,36 +29,35 @@ def estimate(model: ITSModel) -> ITSResult:
     fam, err = FAMILY_MODELS.get(family), ERROR_MODELS.get(errors)
     y, base, off, yv = model.y, model.baseline, model.log_offset, model.yv
     base_obs, off_obs = base.to_numpy()[obs], off[obs]
-    deltas, nb_alpha, bounds, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
+    deltas, dispersion, bounds, start = estimate_decays(family, base_obs, specs, yv, off_obs, obs,
                                                        refine=not err.gls)
     gls_notes: list[str] = []
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
     if fam.has_dispersion:  # the dispersion at the estimated decay rates, then one final fit with it
-        start = est.irls(X, yv, off_obs, nb_alpha, start)
-        nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
+        start = est.irls(X, yv, off_obs, dispersion, start)
+        dispersion = est.dispersion_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
     whitener = None
     if err.gls:  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
-        first = est.estimate_at(family, X, yv, off_obs, nb_alpha,
-                                est.objective(family, X, yv, off_obs, nb_alpha, start)[1])
+        first = est.estimate_at(family, X, yv, off_obs, dispersion,
+                                est.objective(family, X, yv, off_obs, dispersion, start)[1])
         whitener, deltas, estimate, bounds, gls_notes = _gls_stage(family, base_obs, specs, deltas, yv, off_obs,
                                                                    obs, first, X, bounds)
     else:
-        estimate = est.final_fit(family, X, yv, off_obs, nb_alpha, start)
+        estimate = est.final_fit(family, X, yv, off_obs, dispersion, start)
     X_full, event_cols = _full_design(base, specs, deltas)
-    profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, nb_alpha, estimate.scale, estimate.beta,
+    profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, dispersion, estimate.scale, estimate.beta,
                       whitener)
     notes = [b.note for b in bounds] + gls_notes
     control_table = _control_check(y, model.control_logs, obs, specs, notes)
     notes = notes + _stop_notes(y, specs)
-    payload = _inference(
+    return _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
         event_cols=event_cols, off=off, estimate=estimate, alpha=model.alpha, n_draws=model.n_draws,
-        seed=model.seed, whitener=whitener, seasonality=model.seasonality, kind=model.frequency, notes=notes,
+        seed=model.seed, whitener=whitener, seasonality=model.seasonality, freq=model.freq, notes=notes,
         decay_bounds=tuple(bounds),
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
         control_check=control_table,
     )
-    return ITSResult(payload)
 
 
 def _stop_notes(y: pd.Series, specs: list[design.EventSpec]) -> list[str]:
@@ -83,28 +82,29 @@ def _gls_stage(family: str, base_obs: np.ndarray, specs: list[design.EventSpec],
     when there are decay rates) and a note when the rates had not settled.
     """
     pos = np.flatnonzero(obs)
-    _, pearson, _ = FAMILY_MODELS.get(family).weights(yv, first.eta, first.nb_alpha)
+    _, pearson, _ = FAMILY_MODELS.get(family).weights(yv, first.eta, first.dispersion)
     whitener = gls.Whitener.from_process(*(float(v[0]) for v in cov_mod.residual_processes(pearson[None], pos, X)))
-    beta = None if family in est.GAUSSIAN else first.beta
+    gaussian = FAMILY_MODELS.get(family).gaussian
+    beta = None if gaussian else first.beta
     decays = [s for s in specs if s.effect == "decay"]
     notes: list[str] = []
     if decays:
         beta_hat = first.beta
         for _round in range(GLS_ROUNDS):
-            profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.nb_alpha, first.scale,
+            profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, first.dispersion, first.scale,
                               beta_hat, whitener)
             bounds = search(profile, near=_round > 0)
             moved = max(abs(to_log_hl(profile.deltas[s.label]) - to_log_hl(deltas[s.label])) for s in decays)
             deltas = dict(profile.deltas)
-            _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.nb_alpha, whitener, beta)
-            beta = None if family in est.GAUSSIAN else beta_hat
+            _, beta_hat = gls.objective(family, profile.design(), yv, off_obs, first.dispersion, whitener, beta)
+            beta = None if gaussian else beta_hat
             if moved < XTOL:
                 break
         else:
             notes.append(f"the GLS decay rates still moved by {moved:.2g} (log half-life) after "
                          f"{GLS_ROUNDS} rounds; the estimates are those of the last round")
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
-    estimate = gls.final_fit(family, X, yv, off_obs, first.nb_alpha, whitener, beta)
+    estimate = gls.final_fit(family, X, yv, off_obs, first.dispersion, whitener, beta)
     return whitener, deltas, estimate, bounds, notes
 
 
@@ -123,8 +123,8 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
 
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
-               seed, seasonality, kind, notes, control_mode, share_scale, profile, control_check,
-               whitener, decay_bounds) -> Payload:
+               seed, seasonality, freq, notes, control_mode, share_scale, profile, control_check,
+               whitener, decay_bounds) -> ITSResult:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -137,18 +137,17 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
             deriv_cols[spec.label] = col
             event_cols[spec.label] = event_cols[spec.label] + [col]
     pos = np.flatnonzero(obs)
-    w, pearson, logres = FAMILY_MODELS.get(family).weights(y.to_numpy()[obs], estimate.eta, estimate.nb_alpha)
+    w, pearson, logres = FAMILY_MODELS.get(family).weights(y.to_numpy()[obs], estimate.eta, estimate.dispersion)
     cov, cov_info = _covariances(errors, X_aug.to_numpy()[obs], w, pearson, pos, estimate.scale, whitener)
     params = pd.concat([beta, pd.Series(0.0, index=list(deriv_cols.values()))])
-    return Payload(
-        y=y, obs=obs, family=family, errors=errors, specs=tuple(specs), deltas=dict(deltas), kind=kind,
-        seasonality=seasonality, X_aug=X_aug, event_cols=event_cols, deriv_cols=deriv_cols, offset=off,
-        params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index), cov_info=cov_info,
-        residuals=(logres, pos, X_aug.to_numpy()[obs]), nb_alpha=estimate.nb_alpha, scale=estimate.scale,
-        loglik=estimate.loglik,
-        alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes), control_mode=control_mode,
-        share_scale=share_scale, profile=profile, control_check=control_check,
-        whitener=whitener, decay_bounds=decay_bounds,
+    return ITSResult(
+        y=y, observed_mask=obs, family=family, errors=errors, specs=tuple(specs), decay_rates=dict(deltas),
+        freq=freq, seasonality=seasonality, design_matrix=X_aug, event_columns=event_cols, decay_columns=deriv_cols,
+        offset=off, params=params, cov=pd.DataFrame(cov, index=params.index, columns=params.index),
+        cov_info=cov_info, residuals=(logres, pos, X_aug.to_numpy()[obs]), dispersion=estimate.dispersion,
+        scale=estimate.scale, loglik=estimate.loglik, alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes),
+        control_mode=control_mode, simulated=bool(y.attrs.get("simulated", False)), share_scale=share_scale,
+        profile=profile, control_check=control_check, whitener=whitener, decay_bounds=decay_bounds,
     )
 
 
@@ -160,7 +159,7 @@ def _covariances(errors: str, X: np.ndarray, w: np.ndarray, pearson: np.ndarray,
     of the whitened residuals.
     """
     if whitener is None:
-        cov, info = cov_mod.covariance(ERROR_MODELS.get(errors).covariance, X, w, pearson, pos, scale)
+        cov, info = cov_mod.covariance(ERROR_MODELS.get(errors).cov_type, X, w, pearson, pos, scale)
         return cov, {**info, "errors": errors}
     Z, eps = whitener.apply(np.sqrt(w)[:, None] * X), whitener.apply(pearson)
     cov, info = cov_mod.covariance("ar1", Z, np.ones(len(eps)), eps, pos, 1.0)

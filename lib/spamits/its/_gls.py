@@ -34,6 +34,7 @@ import numpy as np
 from scipy import signal
 
 from spamits.its import _estimate as est
+from spamits.its.families import FAMILY_MODELS, nb_sd, pearson
 
 
 @dataclass(frozen=True)
@@ -68,29 +69,30 @@ class Whitener:
         return out / np.sqrt(self.innovation_var)
 
 
-def working(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
+def working(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, dispersion: float,
             beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Square-root Fisher weights (m,) and Pearson residuals (m,) at ``beta``: the quantities whitened."""
     eta = X @ beta + off
-    if family in est.GAUSSIAN:
-        return np.ones(len(y)), est.transform(family, y) - eta
+    fam = FAMILY_MODELS.get(family)
+    if fam.gaussian:
+        return np.ones(len(y)), fam.transform(y) - eta
     mu = np.exp(np.clip(eta, -30.0, 30.0))
-    sd = np.sqrt(mu * (1 + nb_alpha * mu))
-    return mu / sd, (y - mu) / sd
+    return mu / nb_sd(mu, dispersion), pearson(y, mu, dispersion)
 
 
-def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float, whitener: Whitener,
+def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, dispersion: float, whitener: Whitener,
               beta0: np.ndarray | None = None, tol: float = est.TOL, maxit: int = 100) -> tuple[float, np.ndarray]:
     """GLS coefficients (p,) of the design ``X`` (m × p) and the whitened objective ``Σ ε²`` there.
 
     Gaussian families: one least-squares solve on the whitened data.  Count families: whitened Fisher scoring
     from ``beta0`` (default: the independence fit) until the step's decrement ``Δβᵀ ZᵀZ Δβ``, or the next one
-    extrapolated from the last two (``_estimate.converged``), is at most ``tol·(m + 0.1)``; ``nb_alpha`` (0 for
+    extrapolated from the last two (``_estimate.converged``), is at most ``tol·(m + 0.1)``; ``dispersion`` (0 for
     Poisson and quasi-Poisson) stays fixed.
     """
-    a = nb_alpha if family == "negbin" else 0.0
-    if family in est.GAUSSIAN:
-        Z, r = whitener.apply(X), whitener.apply(est.transform(family, y) - off)
+    fam = FAMILY_MODELS.get(family)
+    a = fam.nb(dispersion)
+    if fam.gaussian:
+        Z, r = whitener.apply(X), whitener.apply(fam.transform(y) - off)
         beta = np.linalg.lstsq(Z, r, rcond=None)[0]
         resid = r - Z @ beta
         return float(resid @ resid), beta
@@ -114,7 +116,7 @@ def objective(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     return float(eps @ eps), beta
 
 
-def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float, whitener: Whitener,
+def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, dispersion: float, whitener: Whitener,
               beta0: np.ndarray | None) -> est.Estimate:
     """The GLS fit of the final design, its last step solved by statsmodels ``OLS`` on the whitened problem.
 
@@ -123,12 +125,12 @@ def final_fit(family: str, X: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alp
     """
     import statsmodels.api as sm
 
-    _, beta = objective(family, X, y, off, nb_alpha, whitener, beta0)
-    a = nb_alpha if family == "negbin" else 0.0
+    _, beta = objective(family, X, y, off, dispersion, whitener, beta0)
+    a = FAMILY_MODELS.get(family).nb(dispersion)
     sw, pearson = working(family, X, y, off, a, beta)
     Z = whitener.apply(sw[:, None] * X)
     beta = beta + np.asarray(sm.OLS(whitener.apply(pearson), Z).fit().params)  # the step from the fixed point
-    return est.estimate_at(family, X, y, off, nb_alpha, beta)
+    return est.estimate_at(family, X, y, off, dispersion, beta)
 
 
 class LinearisedProfile:
@@ -142,14 +144,14 @@ class LinearisedProfile:
     own fit solves the GLS (GEE) estimating equation for δ; Gaussian families are linear, so it is exact.
     """
 
-    def __init__(self, family: str, X_other: np.ndarray, y: np.ndarray, off: np.ndarray, nb_alpha: float,
+    def __init__(self, family: str, X_other: np.ndarray, y: np.ndarray, off: np.ndarray, dispersion: float,
                  whitener: Whitener, eta0: np.ndarray) -> None:
-        if family in est.GAUSSIAN:
-            self.w0, response = np.ones(len(y)), est.transform(family, y) - off
+        fam = FAMILY_MODELS.get(family)
+        if fam.gaussian:
+            self.w0, response = np.ones(len(y)), fam.transform(y) - off
         else:
-            a = nb_alpha if family == "negbin" else 0.0
             mu0 = np.exp(np.clip(eta0, -30.0, 30.0))
-            self.w0 = mu0 / np.sqrt(mu0 * (1 + a * mu0))
+            self.w0 = mu0 / nb_sd(mu0, fam.nb(dispersion))
             response = eta0 - off + (y - mu0) / mu0
         self.whitener = whitener
         self.basis = np.linalg.qr(whitener.apply(self.w0[:, None] * X_other))[0]

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from spamits.errors import ModelSpecError
+from spamits.its.families import FAMILY_MODELS
+from spamits.its.terms import Control
 
 CONTROL_MODES = ("covariate", "offset")
 
@@ -58,7 +60,7 @@ def shares(y: pd.Series, family: str) -> tuple[pd.Series, float]:
 
     Returns the series to model and the factor that turns modelled shares back into the series' unit.
     """
-    if family != "gaussian-logit":
+    if FAMILY_MODELS.get(family).link != "logit":
         return y, 1.0
     finite = y.dropna()
     if (finite > 1).any() and (finite < 100).all():
@@ -121,11 +123,14 @@ def log_offset(values: object, index: pd.DatetimeIndex, name: str) -> np.ndarray
     return np.log(arr)
 
 
-def add_control(base: pd.DataFrame, off: np.ndarray, control: object, mode: str,
-                index: pd.DatetimeIndex) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
-    """Controls as log covariates or as a log offset; also returns each control's log values by name."""
+def add_control(off: np.ndarray, control: object, mode: str,
+                index: pd.DatetimeIndex) -> tuple[list[Control], np.ndarray, dict[str, np.ndarray]]:
+    """Controls as log covariates (``Control`` design terms) or as a log offset (added to ``off`` (n,)).
+
+    Returns the control terms (none in offset mode), the log offset and each control's log values by name.
+    """
     if control is None:
-        return base, off, {}
+        return [], off, {}
     if mode not in CONTROL_MODES:
         raise ModelSpecError(f"control_mode={mode!r}: must be one of {CONTROL_MODES}")
     frame = control.to_frame() if isinstance(control, pd.Series) else control
@@ -135,9 +140,5 @@ def add_control(base: pd.DataFrame, off: np.ndarray, control: object, mode: str,
     if mode == "offset":
         if frame.shape[1] != 1:
             raise ModelSpecError("control_mode='offset' takes exactly one control series")
-        return base, off + next(iter(logs.values())), logs
-    base = base.copy()
-    for name, values in logs.items():
-        base[f"control({name})"] = values
-    return base, off, logs
-
+        return [], off + next(iter(logs.values())), logs
+    return [Control(name, pd.Series(values, index=index)) for name, values in logs.items()], off, logs

@@ -21,6 +21,7 @@ from scipy import optimize, stats
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
+from spamits.its.families import FAMILY_MODELS
 
 GRID = 14  # grid of log half-lives over the whole search range, before Brent
 GRID_TOL = 1e-7  # refits on the grid only pick the bracket: objective to within 1e-7 per row
@@ -60,11 +61,12 @@ class Profile:
     """
 
     def __init__(self, family: str, base_obs: np.ndarray, specs: list[design.EventSpec], deltas: dict[str, float],
-                 yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, nb_alpha: float, scale: float,
+                 yv: np.ndarray, off_obs: np.ndarray, obs: np.ndarray, dispersion: float, scale: float,
                  beta: np.ndarray | None = None, whitener: gls.Whitener | None = None) -> None:
         self.family, self.base_obs, self.specs, self.deltas = family, base_obs, specs, dict(deltas)
+        self.fam = FAMILY_MODELS.get(family)
         self.whitener = whitener  # errors="ar1": the objective is the whitened GLS objective
-        self.yv, self.off_obs, self.obs, self.nb_alpha, self.scale = yv, off_obs, obs, nb_alpha, scale
+        self.yv, self.off_obs, self.obs, self.dispersion, self.scale = yv, off_obs, obs, dispersion, scale
         self.beta = beta  # the warm start of the next refit
         self.beta_hat = beta  # the coefficients at ``deltas``
         self.n = len(obs)
@@ -75,10 +77,9 @@ class Profile:
     def _value(self, X: np.ndarray, beta: np.ndarray) -> float:
         """The objective of the coefficients ``beta`` on the observed design ``X`` (no refit)."""
         eta = X @ beta + self.off_obs
-        if self.family in est.GAUSSIAN:
-            return float(np.sum((est.transform(self.family, self.yv) - eta) ** 2))
-        a = self.nb_alpha if self.family == "negbin" else 0.0
-        return float(est.deviance(self.yv, np.exp(np.clip(eta, -30.0, 30.0)), a))
+        if self.fam.gaussian:
+            return float(np.sum((self.fam.transform(self.yv) - eta) ** 2))
+        return float(est.deviance(self.yv, np.exp(np.clip(eta, -30.0, 30.0)), self.fam.nb(self.dispersion)))
 
     def design(self) -> np.ndarray:
         """The observed rows of the full design at the current decay rates (m × p)."""
@@ -111,7 +112,7 @@ class Profile:
             X = self.design()
             col, _ = self._column(label, self.deltas[label])
             self._linear[key] = gls.LinearisedProfile(self.family, np.delete(X, col, axis=1), self.yv,
-                                                      self.off_obs, self.nb_alpha, self.whitener,
+                                                      self.off_obs, self.dispersion, self.whitener,
                                                       X @ self.beta_hat + self.off_obs)
         return self._linear[key]
 
@@ -123,8 +124,8 @@ class Profile:
         if self.whitener is not None:  # GLS: the objective linearised at the fit (see gls.LinearisedProfile)
             return self._linearised(label).value(self._column(label, float(to_delta(log_hl)))[1])
         X = self._design_with(label, float(to_delta(log_hl)))
-        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.nb_alpha, self.beta, tol)
-        if self.family not in est.GAUSSIAN:
+        value, beta = est.objective(self.family, X, self.yv, self.off_obs, self.dispersion, self.beta, tol)
+        if not self.fam.gaussian:
             self.beta = beta  # warm start of the next refit
         return value
 
@@ -153,9 +154,9 @@ class Profile:
 
     def _lr(self, label: str, log_hl: float, best: float) -> float:
         value = self.objective(label, log_hl)
-        if self.family in est.GAUSSIAN or self.whitener is not None:  # scale estimated: m·log of the RSS ratio
+        if self.fam.gaussian or self.whitener is not None:  # scale estimated: m·log of the RSS ratio
             return len(self.yv) * np.log(value / best)
-        return (value - best) / (self.scale if self.family == "quasipoisson" else 1.0)
+        return (value - best) / (self.scale if self.fam.pearson_scale else 1.0)
 
     def interval(self, label: str, alpha: float, variance: float) -> tuple[float, float]:
         """(low, high) decay rate; 0 or 1 where the profile stays under the threshold up to the search bound.
@@ -236,13 +237,14 @@ def estimate_decays(family: str, base_obs: np.ndarray, specs: list[design.EventS
     n = len(obs)
     deltas = {s.label: 0.5 ** (1 / min(7.0, np.exp(search_bounds(n, s)[1]))) for s in decays}
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, 0.0, 1.0)
-    if family not in est.GAUSSIAN and (family == "negbin" or decays):
+    fam = FAMILY_MODELS.get(family)
+    if not fam.gaussian and (fam.has_dispersion or decays):
         X = profile.design()
         profile.beta = est.irls(X, yv, off_obs)
-        if family == "negbin":
-            profile.nb_alpha = est.nb_alpha_moment(yv, np.exp(X @ profile.beta + off_obs), X.shape[1])
+        if fam.has_dispersion:
+            profile.dispersion = est.dispersion_moment(yv, np.exp(X @ profile.beta + off_obs), X.shape[1])
     bounds = search(profile, refine)
-    return profile.deltas, profile.nb_alpha, bounds, profile.beta
+    return profile.deltas, profile.dispersion, bounds, profile.beta
 
 
 @dataclass(frozen=True)

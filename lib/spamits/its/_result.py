@@ -14,40 +14,48 @@ from spamits.errors import ModelSpecError
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
 from spamits.its._events import as_event
+from spamits.its.families import FAMILY_MODELS
 
 EFFECT_COLUMNS = ["event", "term", "estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low",
                   "ratio_high"]
 FRAME_COLUMNS = ["observed", "fitted", "counterfactual", "counterfactual_low", "counterfactual_high"]
 
 
-@dataclass(frozen=True)
-class Payload:
-    """Everything a fit produced; an ITSResult derives its tables from it and never refits."""
+@dataclass(frozen=True, eq=False, repr=False)
+class ITSResult:
+    """Result of an ITS fit: read-only fields, tables derived from them, never a refit.
 
-    y: pd.Series
-    obs: np.ndarray
-    family: str
-    errors: str
-    specs: tuple[EventSpec, ...]
-    deltas: dict
-    kind: str
-    seasonality: object
-    X_aug: pd.DataFrame
-    event_cols: dict
-    deriv_cols: dict
-    offset: np.ndarray
-    params: pd.Series
-    cov: pd.DataFrame
-    cov_info: dict
+    Tables: ``effects`` (one row per event and term), ``frame`` (by date: observed, fitted, counterfactual and
+    its band); ``params``/``cov`` (coefficients on the log scale and their covariance, including the logit
+    decay rates; do not modify them).  Methods: ``impact``, ``impact_table``, ``recovery_time``,
+    ``diagnostics``, ``summary``, ``to_dict``.  Fields (set by ``spamits.its.fit``):
+    """
+
+    y: pd.Series  # (n,) the modelled series (shares for gaussian-logit), with the series' attrs
+    observed_mask: np.ndarray  # (n,) bool: the observed (not missing) periods
+    family: str  # the name in spamits.its.FAMILY_MODELS
+    errors: str  # the name in spamits.its.ERROR_MODELS
+    specs: tuple[EventSpec, ...]  # the events, in time order
+    decay_rates: dict  # event label -> estimated decay rate per period (effect="decay" only)
+    freq: str  # "D", "W" or "M"
+    seasonality: object  # as given to fit
+    design_matrix: pd.DataFrame  # (n, p): the design, with the linearised decay-rate columns
+    event_columns: dict  # event label -> its columns in ``design_matrix`` (zeroed for the counterfactual)
+    decay_columns: dict  # event label -> its linearised decay-rate column (coefficient 0)
+    offset: np.ndarray  # (n,) log offset
+    params: pd.Series  # (p,) coefficients on the link scale
+    cov: pd.DataFrame  # (p, p) their covariance under the error model
+    cov_info: dict  # how the covariance was made
     residuals: tuple  # (log-scale residuals, time positions, design) behind ``process``
-    nb_alpha: float
-    scale: float
-    loglik: float
-    alpha: float
-    n_draws: int
+    dispersion: float  # NB2 dispersion (Var = mu + dispersion mu^2); 0 unless family="negbin"
+    scale: float  # σ² (gaussian families), Pearson dispersion (quasipoisson) or 1
+    loglik: float  # log-likelihood of the family at the estimates (independence)
+    alpha: float  # 1 - confidence level of every interval
+    n_draws: int  # simulation draws behind the intervals
     seed: int
-    notes: tuple
+    notes: tuple[str, ...]
     control_mode: str | None
+    simulated: bool  # the series is simulated (tables and summary say SIMULATED)
     share_scale: float = 1.0  # gaussian-logit: 100 when the series is in percent
     profile: object = None  # _profile.Profile: the decay-rate profile likelihood
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
@@ -62,56 +70,18 @@ class Payload:
         """
         return fit_residual_process(*self.residuals)
 
-
-class ITSResult:
-    """Result of an ITS fit.
-
-    Attributes: ``effects`` (one row per event and term), ``frame`` (by date: observed, fitted, counterfactual
-    and its band), ``params``/``cov`` (coefficients on the log scale and their covariance, including the
-    logit decay rates).  Methods: ``impact``, ``impact_table``, ``diagnostics``, ``summary``, ``to_dict``.
-    """
-
-    def __init__(self, payload: Payload) -> None:
-        self._p = payload
-
-    # --- basic facts -----------------------------------------------------------------------------------------
-    @property
-    def family(self) -> str:
-        return self._p.family
-
-    @property
-    def errors(self) -> str:
-        return self._p.errors
-
-    @property
-    def alpha(self) -> float:
-        return self._p.alpha
-
     @property
     def unit(self) -> str:
         """Unit of slopes and half-lives: days, weeks or months."""
-        return UNIT[self._p.kind]
+        return UNIT[self.freq]
 
     @property
     def events(self) -> list[str]:
-        return [s.label for s in self._p.specs]
+        return [s.label for s in self.specs]
 
-    @property
-    def params(self) -> pd.Series:
-        return self._p.params.copy()
 
-    @property
-    def cov(self) -> pd.DataFrame:
-        return self._p.cov.copy()
 
-    @property
-    def control_check(self) -> pd.DataFrame | None:
-        """Pre-period check that each control series tracked the outcome (None without controls)."""
-        return None if self._p.control_check is None else self._p.control_check.copy()
 
-    @property
-    def notes(self) -> list[str]:
-        return list(self._p.notes)
 
     @property
     def decay_at_bound(self) -> dict[str, tuple[str, ...]]:
@@ -119,34 +89,30 @@ class ITSResult:
         search range; ``"lower"``: at most a one-period pulse)}; events whose estimate is inside are absent.
         The same facts as the notes, as fields, so nothing has to be read back from text."""
         out: dict[str, tuple[str, ...]] = {}
-        for bound in self._p.decay_bounds:
+        for bound in self.decay_bounds:
             out[bound.label] = (*out.get(bound.label, ()), bound.side)
         return out
 
-    @property
-    def simulated(self) -> bool:
-        return bool(self._p.y.attrs.get("simulated", False))
 
     @property
     def n_pre(self) -> int:
-        return int(self._p.obs[: self._p.specs[0].position].sum())
+        return int(self.observed_mask[: self.specs[0].position].sum())
 
     @property
     def n_post(self) -> int:
-        return int(self._p.obs[self._p.specs[0].position:].sum())
+        return int(self.observed_mask[self.specs[0].position:].sum())
 
     # --- simulation draws --------------------------------------------------------------------------------------
     @cached_property
     def _theta(self) -> np.ndarray:
         """Parameter draws (draws × p) from N(params, cov), from a fixed seed."""
-        p = self._p
-        rng = np.random.default_rng(p.seed)
-        vals, vecs = np.linalg.eigh(p.cov.to_numpy())
+        rng = np.random.default_rng(self.seed)
+        vals, vecs = np.linalg.eigh(self.cov.to_numpy())
         # fix each eigenvector's sign (largest component positive), so last-digit changes of the covariance
         # cannot flip a vector and move the Monte Carlo intervals
         signs = np.sign(vecs[np.argmax(np.abs(vecs), axis=0), np.arange(vecs.shape[1])])
         root = vecs * np.where(signs == 0, 1.0, signs) * np.sqrt(np.clip(vals, 0, None))
-        return p.params.to_numpy() + rng.standard_normal((p.n_draws, len(vals))) @ root.T
+        return self.params.to_numpy() + rng.standard_normal((self.n_draws, len(vals))) @ root.T
 
     def _noise(self, rows: np.ndarray) -> np.ndarray:
         """Predictive noise on the link scale (draws × rows): stationary AR(1) plus white noise.
@@ -154,47 +120,35 @@ class ITSResult:
         Drawn over the grid from the first to the last requested row (so gaps keep their spacing) with a
         generator seeded by the fit's seed and the span, so the same window always gets the same draws.
         """
-        p, proc = self._p, self._p.process
+        proc = self.process
         first, last = int(rows[0]), int(rows[-1])
         span = last - first + 1
-        rng = np.random.default_rng([p.seed, first, last])
-        innov = rng.standard_normal((p.n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-        innov[:, 0] = rng.standard_normal(p.n_draws) * math.sqrt(proc.ar_var)  # stationary start
+        rng = np.random.default_rng([self.seed, first, last])
+        innov = rng.standard_normal((self.n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
+        innov[:, 0] = rng.standard_normal(self.n_draws) * math.sqrt(proc.ar_var)  # stationary start
         ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-        white = rng.standard_normal((p.n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
+        white = rng.standard_normal((self.n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
         return (ar + white)[:, rows - first]
 
     def _observed(self) -> np.ndarray:
         """The observed series in its own unit (percent stays percent for gaussian-logit)."""
-        return self._p.y.to_numpy() * self._p.share_scale
+        return self.y.to_numpy() * self.share_scale
 
     def _response(self, eta: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
-        """Linear predictor (plus log/logit-scale noise for draws) to the series' unit.
-
-        Count families: ``exp(η)`` is the mean and draws use mean-one noise ``exp(v - γ0/2)``; gaussian-log:
-        ``exp(η + γ0/2)`` (log-normal mean) and draws ``exp(η + v)``; gaussian-logit: ``expit(η)`` and draws
-        ``expit(η + v)``, times 100 for a series in percent.
-        """
-        p = self._p
-        half = p.process.gamma0 / 2
-        if p.family == "gaussian-logit":
-            z = eta if noise is None else eta + noise
-            return p.share_scale / (1.0 + np.exp(-z))
-        if p.family == "gaussian-log":
-            return np.exp(eta + half if noise is None else eta + noise)
-        return np.exp(eta if noise is None else eta + noise - half)
+        """Linear predictor (plus link-scale noise for draws) to the series' unit (``Family.response``)."""
+        return FAMILY_MODELS.get(self.family).response(eta, self.process.gamma0, noise, self.share_scale)
 
     def _design_without(self, removed: list[str]) -> np.ndarray:
-        X = self._p.X_aug.copy()
+        X = self.design_matrix.copy()
         for label in removed:
-            X[self._p.event_cols[label]] = 0.0
+            X[self.event_columns[label]] = 0.0
         return X.to_numpy()
 
     def _counterfactual(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off."""
         X = self._design_without(removed)[rows]
-        off = self._p.offset[rows]
-        point = self._response(X @ self._p.params.to_numpy() + off)
+        off = self.offset[rows]
+        point = self._response(X @ self.params.to_numpy() + off)
         draws = self._response(self._theta @ X.T + off, self._noise(rows))
         return point, draws
 
@@ -207,14 +161,14 @@ class ITSResult:
                                  ", or None for all of them")
         if not events:
             raise ModelSpecError(f"{what}=[]: name at least one of this fit's events {self.events}, or None for all")
-        by_date = {s.date: s.label for s in self._p.specs}
+        by_date = {s.date: s.label for s in self.specs}
         labels, unknown = [], []
         for item in events:
-            if isinstance(item, str) and item in self._p.event_cols:
+            if isinstance(item, str) and item in self.event_columns:
                 labels.append(item)
                 continue
             ref = as_event(item, what)
-            label = ref.label if ref.label in self._p.event_cols else by_date.get(ref.date)
+            label = ref.label if ref.label in self.event_columns else by_date.get(ref.date)
             (labels if label is not None else unknown).append(label if label is not None else item)
         if unknown:
             raise ModelSpecError(f"{what}={unknown}: not in this fit; its events are {self.events}")
@@ -224,38 +178,37 @@ class ITSResult:
     @cached_property
     def frame(self) -> pd.DataFrame:
         """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
-        p = self._p
-        rows = np.arange(len(p.y))
-        fitted = self._response(p.X_aug.to_numpy() @ p.params.to_numpy() + p.offset)
+        rows = np.arange(len(self.y))
+        fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
-        lo, hi = np.quantile(draws, [p.alpha / 2, 1 - p.alpha / 2], axis=0)
+        lo, hi = np.quantile(draws, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
         out = pd.DataFrame({"observed": self._observed(), "fitted": fitted, "counterfactual": point,
-                            "counterfactual_low": lo, "counterfactual_high": hi}, index=p.y.index)
-        out.attrs = dict(p.y.attrs)
+                            "counterfactual_low": lo, "counterfactual_high": hi}, index=self.y.index)
+        out.attrs = dict(self.y.attrs)
         return out
 
     @cached_property
     def effects(self) -> pd.DataFrame:
         """One row per (event, term): estimate, interval, p-value and, on the ratio scale, exp of them."""
         rows = []
-        z = stats.norm.ppf(1 - self._p.alpha / 2)
-        for spec in self._p.specs:
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        for spec in self.specs:
             for term in ("level", "slope"):
                 col = f"{term}({spec.label})"
-                if col in self._p.params.index:
+                if col in self.params.index:
                     rows.append(self._linear_row(spec.label, term, col, z))
             if spec.effect == "decay":
                 rows.extend(self._decay_rows(spec.label, z))
         table = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
-        if self._p.family == "gaussian-logit":
+        if FAMILY_MODELS.get(self.family).link == "logit":
             table = self._add_percentage_points(table)
         return self._label(table)
 
     def _add_percentage_points(self, table: pd.DataFrame) -> pd.DataFrame:
         """Level terms of a share model as percentage-point changes at the event's first period."""
         X = self._design_without(self.events)
-        eta = X @ self._p.params.to_numpy() + self._p.offset
-        position = {s.label: s.position for s in self._p.specs}
+        eta = X @ self.params.to_numpy() + self.offset
+        position = {s.label: s.position for s in self.specs}
         out = {"pp": [], "pp_low": [], "pp_high": []}
         for row in table.itertuples():
             base = eta[position[row.event]]
@@ -271,10 +224,10 @@ class ITSResult:
         return table
 
     def _se(self, col: str) -> float:
-        return float(np.sqrt(max(self._p.cov.loc[col, col], 0.0)))
+        return float(np.sqrt(max(self.cov.loc[col, col], 0.0)))
 
     def _linear_row(self, label: str, term: str, col: str, z: float) -> dict:
-        est, se = float(self._p.params[col]), self._se(col)
+        est, se = float(self.params[col]), self._se(col)
         lo, hi = est - z * se, est + z * se
         pval = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
         return {"event": label, "term": term, "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": pval,
@@ -282,9 +235,9 @@ class ITSResult:
 
     def _decay_rows(self, label: str, z: float) -> list[dict]:
         """Decay rate and half-life with a profile-likelihood interval (asymmetric, honest near 0 and 1)."""
-        delta = self._p.deltas[label]
-        col = self._p.deriv_cols[label]
-        d_lo, d_hi = self._p.profile.interval(label, self._p.alpha, float(self._p.cov.loc[col, col]))
+        delta = self.decay_rates[label]
+        col = self.decay_columns[label]
+        d_lo, d_hi = self.profile.interval(label, self.alpha, float(self.cov.loc[col, col]))
         nan = float("nan")
         rate = {"event": label, "term": "decay_rate", "estimate": delta, "ci_low": d_lo, "ci_high": d_hi,
                 "p_value": nan, "ratio": nan, "ratio_low": nan, "ratio_high": nan}
@@ -308,13 +261,13 @@ class ITSResult:
         if not 0 < fraction < 1:
             raise ModelSpecError(f"recovery_time: fraction={fraction} must be between 0 and 1 (0.9 = within 10%)")
         label = self._check_events([event], "event")[0] if event is not None else self.events[0]
-        spec = next(s for s in self._p.specs if s.label == label)
-        horizon = len(self._p.y) - spec.position
+        spec = next(s for s in self.specs if s.label == label)
+        horizon = len(self.y) - spec.position
         paths = self._effect_paths(spec, horizon)
         sign = -1.0 if paths[0, 0] > 0 else 1.0  # a rise recovers downwards: mirror it into a drop
         times = _first_recovery(sign * paths, math.log(fraction))
         point, draws = times[0], times[1:]
-        q = np.quantile(draws, [self._p.alpha / 2, 1 - self._p.alpha / 2], method="inverted_cdf")
+        q = np.quantile(draws, [self.alpha / 2, 1 - self.alpha / 2], method="inverted_cdf")
 
         def periods(x: float) -> float | None:
             return None if not np.isfinite(x) else float(x)
@@ -326,14 +279,14 @@ class ITSResult:
 
     def _effect_paths(self, spec: EventSpec, horizon: int) -> np.ndarray:
         """Log effect of one event k = 0..horizon-1 periods after it: row 0 at the estimates, then one per draw."""
-        names = list(self._p.params.index)
-        theta = np.vstack([self._p.params.to_numpy(), self._theta])
+        names = list(self.params.index)
+        theta = np.vstack([self.params.to_numpy(), self._theta])
         k = np.arange(horizon, dtype=float)
         path = np.zeros((theta.shape[0], horizon))
         level = f"level({spec.label})"
         if spec.effect == "decay":
-            logit = math.log(self._p.deltas[spec.label] / (1 - self._p.deltas[spec.label]))
-            delta = 1 / (1 + np.exp(-(logit + theta[:, names.index(self._p.deriv_cols[spec.label])])))
+            logit = math.log(self.decay_rates[spec.label] / (1 - self.decay_rates[spec.label]))
+            delta = 1 / (1 + np.exp(-(logit + theta[:, names.index(self.decay_columns[spec.label])])))
             path += theta[:, [names.index(level)]] * delta[:, None] ** k
         elif level in names:
             path += theta[:, [names.index(level)]]
@@ -345,13 +298,13 @@ class ITSResult:
     # --- impact ------------------------------------------------------------------------------------------------
     def _window(self, start: object, end: object, events: list[str] | None = None
                 ) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
-        index = self._p.y.index
-        first = min(s.position for s in self._p.specs if events is None or s.label in events)
+        index = self.y.index
+        first = min(s.position for s in self.specs if events is None or s.label in events)
         t0 = index[first] if start is None else as_event(start, "impact: start").date
         t1 = index[-1] if end is None else as_event(end, "impact: end").date
         if t1 < t0:
             raise ModelSpecError(f"impact: end {t1.date()} is before start {t0.date()}")
-        rows = np.flatnonzero((index >= t0) & (index <= t1) & self._p.obs)
+        rows = np.flatnonzero((index >= t0) & (index <= t1) & self.observed_mask)
         if rows.size == 0:
             raise ModelSpecError(f"impact: no observed periods between {t0.date()} and {t1.date()}")
         return rows, t0, t1
@@ -371,7 +324,7 @@ class ITSResult:
         point, draws = self._counterfactual(removed, rows)
         observed = float(np.sum(self._observed()[rows]))
         cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
-        q = [self._p.alpha / 2, 1 - self._p.alpha / 2]
+        q = [self.alpha / 2, 1 - self.alpha / 2]
         rel_lo, rel_hi = np.quantile(observed / cf_draws - 1, q)
         cum_lo, cum_hi = np.quantile(observed - cf_draws, q)
         return {"start": t0.date().isoformat(), "end": t1.date().isoformat(), "periods": int(rows.size),
@@ -380,28 +333,33 @@ class ITSResult:
                 "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi)}
 
     def impact_table(self, horizons: tuple[int, ...] = (7, 30, 90)) -> pd.DataFrame:
-        """``impact`` over the first ``h`` periods after the first event for each horizon, and the whole post."""
-        index = self._p.y.index
-        first = self._p.specs[0].position
+        """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series,
+        and the whole post period: one row each, with its ``window`` (text) and ``horizon`` (h periods, as a
+        field, nullable ``Int64``; missing for the whole post period)."""
+        index = self.y.index
+        first = self.specs[0].position
         rows = []
         for h in horizons:
             if first + h - 1 < len(index):
-                rows.append({"window": f"first {h} {self.unit}", **self.impact(index[first], index[first + h - 1])})
-        rows.append({"window": "whole post period", **self.impact()})
-        return self._label(pd.DataFrame(rows))
+                rows.append({"window": f"first {h} {self.unit}", "horizon": int(h),
+                             **self.impact(index[first], index[first + h - 1])})
+        rows.append({"window": "whole post period", "horizon": None, **self.impact()})
+        table = pd.DataFrame(rows)
+        table["horizon"] = pd.array([r["horizon"] for r in rows], dtype="Int64")
+        return self._label(table)
 
     # --- diagnostics and reporting ----------------------------------------------------------------------------
     def diagnostics(self, lags: int | None = None) -> dict:
         """Residual checks: ACF/PACF table, Ljung-Box tests, over-dispersion, pre-period MAPE, AIC/BIC."""
         from spamits.its._diagnostics import diagnostics
 
-        return diagnostics(self, self._p, lags)
+        return diagnostics(self, lags)
 
     def summary(self) -> str:
         """A fixed-width text summary (no run dates or times, so it is reproducible)."""
         from spamits.its._summary import summary
 
-        return summary(self, self._p)
+        return summary(self)
 
     def __repr__(self) -> str:
         return self.summary()
@@ -410,7 +368,7 @@ class ITSResult:
         """JSON-ready dict of the specification, effects, impacts, diagnostics and notes."""
         from spamits.its._summary import to_dict
 
-        return to_dict(self, self._p)
+        return to_dict(self)
 
 
 def _first_recovery(paths: np.ndarray, threshold: float) -> np.ndarray:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from spamits.its._covariance import ERRORS
+from spamits.its.families import FAMILY_MODELS
+
+if TYPE_CHECKING:  # a type only: the result imports this module to summarise itself
+    from spamits.its._result import ITSResult
 
 SIG = 8  # significant digits kept in to_dict(), so results.json is stable across runs
 
@@ -21,32 +26,35 @@ def fmt(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def _header(result, p) -> list[tuple[str, str]]:
+def _header(result: ITSResult) -> list[tuple[str, str]]:
+    p, fam = result, FAMILY_MODELS.get(result.family)
     info = p.cov_info
     err = ERRORS[p.errors] + (f", L={info['lags']}" if "lags" in info else "")
     pairs = [
-        ("Family", f"{p.family} ({'logit' if p.family == 'gaussian-logit' else 'log'} link)"),
+        ("Family", f"{p.family} ({fam.link} link)"),
         ("Errors", err),
         ("Events", ", ".join(f"{s.label} [{s.effect}] from {s.date.date()}" for s in p.specs)),
         ("Seasonality", str(p.seasonality)),
-        ("Observed periods", f"{int(p.obs.sum())} ({result.n_pre} pre, {result.n_post} post; "
-                             f"{int((~p.obs).sum())} missing) in {result.unit}"),
+        ("Observed periods", f"{int(p.observed_mask.sum())} ({result.n_pre} pre, {result.n_post} post; "
+                             f"{int((~p.observed_mask).sum())} missing) in {result.unit}"),
         ("Residual AR(1)", fmt(p.process.phi, 3)),
         ("Log-likelihood", fmt(p.loglik, 7)),
     ]
-    if p.family == "negbin":
-        pairs.append(("NB dispersion alpha", fmt(p.nb_alpha, 4)))
-    if p.family in {"quasipoisson", "gaussian-log"}:
+    if fam.has_dispersion:
+        pairs.append(("NB dispersion", fmt(p.dispersion, 4)))
+    if fam.reports_scale:
         pairs.append(("Scale", fmt(p.scale, 4)))
     if result.simulated:
         pairs.insert(0, ("Data", "SIMULATED"))
     return pairs
 
 
-def summary(result, p) -> str:
+def summary(result: ITSResult) -> str:
+    """The fixed-width text summary of ``result`` (no dates or times: reproducible)."""
+    p = result
     level = int(round(100 * (1 - p.alpha)))
     lines = ["Interrupted time-series fit (spamits)", "=" * 78]
-    lines += [f"{k:<22}{v}" for k, v in _header(result, p)]
+    lines += [f"{k:<22}{v}" for k, v in _header(result)]
     lines += ["-" * 78, f"{'event':<18}{'term':<12}{'estimate':>11}{'ci_low':>11}{'ci_high':>11}{'p':>9}"
               f"{'ratio':>9}"]
     for row in result.effects.itertuples():
@@ -59,7 +67,7 @@ def summary(result, p) -> str:
               f"Cumulative effect: {fmt(imp['cumulative'], 4)} [{fmt(imp['cumulative_low'], 4)}, "
               f"{fmt(imp['cumulative_high'], 4)}]",
               ("Level/slope on the logit scale (ratio = odds ratio; pp = percentage points)"
-               if p.family == "gaussian-logit" else "Level/slope on the log scale (ratio = exp)")
+               if FAMILY_MODELS.get(p.family).link == "logit" else "Level/slope on the log scale (ratio = exp)")
               + "; half-life in " + result.unit + ".",
               "Intervals carry parameter uncertainty (decay rates included) and serially correlated noise."]
     lines += [f"Note: {n}" for n in p.notes]
@@ -84,18 +92,20 @@ def clean(value: object) -> object:
     return value
 
 
-def to_dict(result, p) -> dict:
+def to_dict(result: ITSResult) -> dict:
+    """``result`` as a JSON-ready dict (``clean``): model, data, effects, impacts, diagnostics and notes."""
+    p = result
     diag = result.diagnostics()
     return clean({
         "model": {"family": p.family, "errors": p.errors, "errors_method": ERRORS[p.errors],
                   "covariance": p.cov_info, "seasonality": p.seasonality, "alpha": p.alpha, "unit": result.unit,
-                  "n_draws": p.n_draws, "seed": p.seed, "control_mode": p.control_mode,
+                  "n_draws": p.n_draws, "seed": p.seed, "control_mode": p.control_mode, "dispersion": p.dispersion,
                   "events": [{"label": s.label, "date": s.date, "effect": s.effect} for s in p.specs]},
-        "data": {"n": len(p.y), "n_observed": int(p.obs.sum()), "n_pre": result.n_pre, "n_post": result.n_post,
-                 "start": p.y.index[0], "end": p.y.index[-1], "simulated": result.simulated},
+        "data": {"n": len(p.y), "n_observed": int(p.observed_mask.sum()), "n_pre": result.n_pre,
+                 "n_post": result.n_post, "start": p.y.index[0], "end": p.y.index[-1], "simulated": result.simulated},
         "effects": result.effects.to_dict(orient="records"),
         "impact": result.impact(),
-        "impact_table": result.impact_table().to_dict(orient="records"),
+        "impact_table": result.impact_table().drop(columns="horizon").to_dict(orient="records"),
         "diagnostics": {k: v for k, v in diag.items() if not isinstance(v, pd.DataFrame)}
         | {"ljung_box": diag["ljung_box"].to_dict(orient="records")},
         "notes": list(p.notes),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spamits.its import _covariance as cov_mod
-from spamits.its import _estimate as est
+from spamits.its.families import FAMILY_MODELS, pearson
 
 MAXIT = 100
 TOL = 1e-9  # relative error of every coefficient; tighter stalls on rounding with slope columns
@@ -42,7 +42,7 @@ class BatchFit:
     beta: np.ndarray  # (D, p)
     eta: np.ndarray  # (D, m) linear predictor, offset included
     scale: np.ndarray  # (D,) σ² (Gaussian), Pearson dispersion (quasipoisson) or 1
-    nb_alpha: np.ndarray  # (D,) NB2 dispersion (0 unless negbin)
+    dispersion: np.ndarray  # (D,) NB2 dispersion (0 unless negbin)
     weights: np.ndarray  # (D, m) Fisher weights
     pearson: np.ndarray  # (D, m) Pearson residuals (Gaussian: residuals on the link scale)
 
@@ -92,8 +92,9 @@ def fit_batch(family: str, B: np.ndarray, E: np.ndarray, yv: np.ndarray, off: np
     D, m, k = E.shape
     X = _Designs.of(B, E, off)
     p = B.shape[1] + k
-    if family in est.GAUSSIAN:
-        z = est.transform(family, yv) - off
+    fam = FAMILY_MODELS.get(family)
+    if fam.gaussian:
+        z = fam.transform(yv) - off
         beta = X.solve(np.ones(m), z)  # W = 1: WZ = z
         lin = X.linear(beta, offset=False)
         resid = z - lin
@@ -104,15 +105,15 @@ def fit_batch(family: str, B: np.ndarray, E: np.ndarray, yv: np.ndarray, off: np
     alpha = np.zeros(D)
     eta = np.clip(B @ start + off, -30.0, 30.0)  # the same for every date: the first step shares its weights
     beta, eta, mu = _irls(X, yv, off, alpha, beta, eta, np.exp(eta))
-    if family == "negbin":
+    if fam.has_dispersion:
         for _ in range(2):  # as in its.fit: α from the Poisson fit, refit, α again, final refit
-            alpha = nb_alpha_moment(yv, mu, p, start=alpha)
+            alpha = dispersion_moment(yv, mu, p, start=alpha)
             beta, eta, mu = _irls(X, yv, off, alpha, beta, eta, mu)
     var = mu * (1 + alpha[:, None] * mu)
     scale = np.ones(D)
-    if family == "quasipoisson":
+    if fam.pearson_scale:
         scale = np.sum((yv - mu) ** 2 / mu, axis=1) / max(m - p, 1)
-    return BatchFit(beta, eta, scale, alpha, mu**2 / var, (yv - mu) / np.sqrt(var))
+    return BatchFit(beta, eta, scale, alpha, mu**2 / var, pearson(yv, mu, alpha[:, None]))
 
 
 def _eta(X: _Designs, beta: np.ndarray, off: np.ndarray) -> np.ndarray:
@@ -159,7 +160,7 @@ def _irls(X: _Designs, yv: np.ndarray, off: np.ndarray, alpha: np.ndarray, beta:
     return beta, eta, mu
 
 
-def nb_alpha_moment(yv: np.ndarray, mu: np.ndarray, p: int, start: np.ndarray | None = None) -> np.ndarray:
+def dispersion_moment(yv: np.ndarray, mu: np.ndarray, p: int, start: np.ndarray | None = None) -> np.ndarray:
     """Per row of ``mu`` (D, m): α solving ``g(α) = Σ (y-μ)²/(μ(1+αμ)) = m - p``, 0 without over-dispersion.
 
     Newton's method on ``log g`` against ``log α``, which is close to a straight line (g falls like 1/α once
@@ -190,7 +191,7 @@ def nb_alpha_moment(yv: np.ndarray, mu: np.ndarray, p: int, start: np.ndarray | 
 # --- covariance ---------------------------------------------------------------------------------------------
 
 
-def covariance(kind: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.ndarray,
+def covariance(cov_type: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.ndarray,
                keep: list[int] | None = None) -> np.ndarray:
     """Covariances (D, q, q) of the coefficients ``keep`` (default all), as ``its.fit`` computes them per date.
 
@@ -199,4 +200,4 @@ def covariance(kind: str, B: np.ndarray, E: np.ndarray, fit: BatchFit, pos: np.n
     runs with one fit; the AR bias correction projects the simulated series off the baseline once and off
     each date's own columns by a rank-k update.
     """
-    return cov_mod.covariance_stack(kind, B, E, fit.weights, fit.pearson, pos, fit.scale, keep)[0]
+    return cov_mod.covariance_stack(cov_type, B, E, fit.weights, fit.pearson, pos, fit.scale, keep)[0]

@@ -1,7 +1,7 @@
 """The error models of an ITS fit, as small objects in one registry (``ERROR_MODELS``), in the style of
 linearmodels' covariance estimators: a ``name``, a readable ``str()`` and what the fit needs of each.
 
-* ``covariance``: the covariance computation of ``spamits.its._covariance`` behind it (``iid``, ``hac`` or
+* ``cov_type``: the covariance computation of ``spamits.its._covariance`` behind it (``iid``, ``hac`` or
   ``ar1``, the AR(1)+white-noise sandwich);
 * ``gls``: the coefficients are re-estimated by feasible GLS (``spamits.its._gls``) on whitened data;
 * ``batched``: the error model the batched scans of ``spamits.robust`` run instead (feasible GLS is not
@@ -20,12 +20,12 @@ DEFAULT_ERRORS = "ar1"
 
 @dataclass(frozen=True)
 class ErrorModel:
-    """One error model: ``name`` (as ``fit(errors=...)`` takes it), ``description``, ``covariance`` (the
+    """One error model: ``name`` (as ``fit(errors=...)`` takes it), ``description``, ``cov_type`` (the
     covariance computation), ``gls`` (feasible GLS estimates) and ``batched`` (its batched stand-in)."""
 
     name: str
     description: str
-    covariance: str
+    cov_type: str
     gls: bool = False
     batched: str = ""
 
@@ -34,10 +34,10 @@ class ErrorModel:
 
 
 ERROR_MODELS = Registry("errors", (
-    ErrorModel("ar1", _TEXT["ar1"], covariance="ar1", gls=True, batched="ar1-sandwich"),
-    ErrorModel("ar1-sandwich", _TEXT["ar1-sandwich"], covariance="ar1", batched="ar1-sandwich"),
-    ErrorModel("hac", _TEXT["hac"], covariance="hac",
+    ErrorModel("ar1", _TEXT["ar1"], cov_type="ar1", gls=True, batched="ar1-sandwich"),
+    ErrorModel("ar1-sandwich", _TEXT["ar1-sandwich"], cov_type="ar1", batched="ar1-sandwich"),
+    ErrorModel("hac", _TEXT["hac"], cov_type="hac",
                batched="hac"),
-    ErrorModel("iid", _TEXT["iid"], covariance="iid",
+    ErrorModel("iid", _TEXT["iid"], cov_type="iid",
                batched="iid"),
 ))

@@ -22,6 +22,7 @@ from spamits.its._events import EventRef, as_events
 from spamits.its._fit import estimate
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
+from spamits.its.terms import Design
 
 MIN_DRAWS = 100  # fewer simulation draws cannot place the 2.5% and 97.5% points of an interval
 
@@ -42,9 +43,10 @@ class ITSModel:
 
     ``events`` may be None for a model used only for batched scans (:meth:`fit_batch`); :meth:`fit` needs at
     least one event.  Every bad input raises :class:`~spamits.errors.ModelSpecError` naming the argument.
-    Attributes (read-only): ``y`` (on the model's scale: shares for ``gaussian-logit``), ``frequency`` (``"D"``,
-    ``"W"`` or ``"M"``), ``specs`` (one ``EventSpec`` per event, in time order), ``baseline`` (DataFrame of the
-    constant, trend, seasonal and control terms, one row per period), ``log_offset`` (n,), ``observed``
+    Attributes (read-only): ``y`` (on the model's scale: shares for ``gaussian-logit``), ``freq`` (``"D"``,
+    ``"W"`` or ``"M"``), ``specs`` (one ``EventSpec`` per event, in time order), ``design`` (the baseline
+    ``terms.Design``: constant, trend, seasonal and control terms), ``baseline`` (its matrix, one row per
+    period), ``log_offset`` (n,), ``observed``
     (n, bool) and the options.
     """
 
@@ -65,23 +67,24 @@ class ITSModel:
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")
         self.seasonality = seasonality
-        self.frequency = design.freq_kind(y.index)
+        self.freq = design.fit_freq(y.index)
         self.refs: tuple[EventRef, ...] = ()
         self.specs: tuple[design.EventSpec, ...] = ()
         self.effect = effect
         if events is not None:
             self.refs = tuple(as_events(events))
             self.specs = tuple(_event_specs(y.index, self.refs, effect))
-        base = design.baseline(y.index, seasonality, self.frequency)
         off = inputs.log_offset(offset, y.index, "offset")
-        base, off, self.control_logs = inputs.add_control(base, off, control, control_mode, y.index)
+        controls, off, self.control_logs = inputs.add_control(off, control, control_mode, y.index)
+        self.design = Design(y.index, (*design.baseline_terms(seasonality, self.freq), *controls))
+        base = self.design.matrix
         self.control_mode = control_mode if control is not None else None
         self.y, self.share_scale = inputs.shares(y, self.family)
         self.observed = ~np.isnan(self.y.to_numpy())
         FAMILY_MODELS.get(self.family).check_values(self.yv)
         self.baseline, self.log_offset = base, off
         if self.specs:
-            _check_periods(self.specs, self.observed, base.shape[1], self.frequency)
+            _check_periods(self.specs, self.observed, base.shape[1], self.freq)
             self._check_rank()
 
     # --- facts ---------------------------------------------------------------------------------------------
@@ -102,11 +105,11 @@ class ITSModel:
     @property
     def natural_period(self) -> int:
         """Periods per seasonal cycle: 7 (daily), 52 (weekly) or 12 (monthly)."""
-        return design.NATURAL_PERIOD[self.frequency]
+        return design.NATURAL_PERIOD[self.freq]
 
     @property
     def unit(self) -> str:
-        return design.UNIT[self.frequency]
+        return design.UNIT[self.freq]
 
     def position(self, date: pd.Timestamp) -> int:
         """Index position of the period containing ``date`` (the event date is inclusive in the post period)."""
@@ -158,14 +161,15 @@ class ITSModel:
         pos = np.flatnonzero(obs)
 
         def std_err(errors: str) -> np.ndarray:  # of the first event column
-            method = ERROR_MODELS.get(errors).covariance
-            return np.sqrt(np.clip(bf.covariance(method, B, E, fit, pos, keep=[p0])[:, 0, 0], 0, None))
+            cov_type = ERROR_MODELS.get(errors).cov_type
+            return np.sqrt(np.clip(bf.covariance(cov_type, B, E, fit, pos, keep=[p0])[:, 0, 0], 0, None))
 
         errors = self.batch_errors
         se = std_err(errors)
         if not model_based:
             return BatchEffects(fit, fit.beta[:, p0], se, None)
-        return BatchEffects(fit, fit.beta[:, p0], se, se if errors == "iid" else std_err("iid"))
+        model_based = ERROR_MODELS.get(errors).cov_type == "iid"
+        return BatchEffects(fit, fit.beta[:, p0], se, se if model_based else std_err("iid"))
 
     def fit_null(self) -> bf.BatchFit:
         """The model without any event term, as a batch of one fit."""
@@ -178,22 +182,10 @@ class ITSModel:
 
     # --- checks --------------------------------------------------------------------------------------------
     def _check_rank(self) -> None:
-        """ModelSpecError naming the first column that is a combination of the ones before it."""
-        from spamits.its._profile import event_matrix
-
-        deltas = {s.label: 0.5 for s in self.specs if s.effect == "decay"}
-        events = event_matrix(len(self.observed), list(self.specs), deltas)
-        X = np.column_stack([self.baseline.to_numpy(), events])[self.observed]
-        if np.linalg.matrix_rank(X) == X.shape[1]:
-            return
-        names = list(self.baseline.columns) + [c for s in self.specs for c in design.event_columns(
-            1, s, deltas.get(s.label))]
-        for j in range(1, X.shape[1] + 1):
-            if np.linalg.matrix_rank(X[:, :j]) < j:
-                what = "control" if names[j - 1].startswith("control(") else "term"
-                raise ModelSpecError(f"design: the {what} {names[j - 1]!r} is collinear with the terms before it "
-                                     f"({', '.join(names[:j - 1])}) on the observed periods, so its effect cannot "
-                                     "be estimated; drop it or the term it duplicates")
+        """ModelSpecError naming the first column that is a combination of the ones before it (decay rates at
+        0.5 for the check): ``terms.Design.check_rank`` on the baseline and event terms."""
+        events = [t for s in self.specs for t in s.design_terms(0.5 if s.effect == "decay" else None)]
+        Design(self.index, (*self.design.terms, *events)).check_rank(self.observed)
 
 
 def _event_specs(index: pd.DatetimeIndex, refs: Sequence[EventRef],
@@ -213,7 +205,7 @@ def _event_specs(index: pd.DatetimeIndex, refs: Sequence[EventRef],
     return sorted(specs, key=lambda s: s.position)
 
 
-def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: int, frequency: str) -> None:
+def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: int, freq: str) -> None:
     """Enough observed periods before the first event, and at least one from each event on."""
     n_pre = int(obs[: specs[0].position].sum())
     need = max(p_base + 3, 8)
@@ -224,20 +216,14 @@ def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: i
         if not obs[spec.position:].any():
             raise ModelSpecError(f"y: every value from the event {spec.label!r} ({spec.date.date()}) on is missing, "
                                  "so its effect cannot be estimated; use a window with observed post-event periods")
-    if n_pre < 3 * design.NATURAL_PERIOD[frequency]:
+    if n_pre < 3 * design.NATURAL_PERIOD[freq]:
         warn(f"pre-period has only {n_pre} observed periods (< three seasonal cycles); estimates of the "
              "baseline will be weak", ModelFitWarning, stacklevel=4)
 
 
 def _event_stack(n: int, starts: np.ndarray, effect: str, delta: float | None, obs: np.ndarray) -> np.ndarray:
-    """Event columns (D, m, k) for an event starting at each position in ``starts`` (``design.event_columns``)."""
-    k = np.arange(n, dtype=float)[None, :] - starts[:, None]
-    after = k >= 0
-    cols = []
-    if effect in {"step", "step+slope"}:
-        cols.append(after.astype(float))
-    if effect in {"slope", "step+slope"}:
-        cols.append(np.where(after, k, 0.0))
-    if effect == "decay":
-        cols.append(np.where(after, delta ** np.clip(k, 0, None), 0.0))
-    return np.stack(cols, axis=2)[:, obs]
+    """Event columns (D, m, k) of the observed rows for an event starting at each position in ``starts`` (D,):
+    the values of the effect's terms (``design.effect_terms``), with one start per row."""
+    positions = np.asarray(starts)[:, None]
+    columns = [term.values(n, positions) for term in design.effect_terms(effect, "scan", pd.NaT, delta)]
+    return np.stack(columns, axis=2)[:, obs]

@@ -80,13 +80,13 @@ def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> its_pkg.ITSModel:
     return model if stop is None else model.restricted(stop)
 
 
-def default_min_periods(kind: str, seasonality: object, n_base: int) -> int:
+def default_min_periods(freq: str, seasonality: object, n_base: int) -> int:
     """Default periods needed on each side of a placebo or candidate date.
 
     ``max(2·P + n_base, 3·P)`` with P the natural period (7 days, 52 weeks, 12 months) and ``n_base`` the
     number of baseline terms: two seasonal cycles beyond the baseline's parameters, and never fewer than the
     three cycles below which ``its.fit`` warns that the baseline is weak.
     """
-    period = its_pkg.NATURAL_PERIOD[kind]
+    period = its_pkg.NATURAL_PERIOD[freq]
     return max(2 * period + n_base, 3 * period)
 

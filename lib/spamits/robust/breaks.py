@@ -112,7 +112,7 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
 
 def _trim(prep: its_pkg.ITSModel, trim: int | None, kwargs: dict) -> int:
     if trim is None:
-        return default_min_periods(prep.frequency, kwargs.get("seasonality"), prep.n_baseline)
+        return default_min_periods(prep.freq, kwargs.get("seasonality"), prep.n_baseline)
     if not isinstance(trim, int | np.integer) or isinstance(trim, bool) or trim < prep.n_baseline + 3:
         raise ModelSpecError(f"break_scan: trim={trim!r} must be an int >= {prep.n_baseline + 3} (periods kept on "
                              "each side of a candidate date)")

@@ -127,7 +127,7 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
 
 
 def _mins(prep: its_pkg.ITSModel, min_pre: int | None, min_post: int | None, kwargs: dict) -> tuple[int, int]:
-    default = default_min_periods(prep.frequency, kwargs.get("seasonality"), prep.n_baseline)
+    default = default_min_periods(prep.freq, kwargs.get("seasonality"), prep.n_baseline)
     out = []
     for name, value in (("min_pre", min_pre), ("min_post", min_post)):
         if value is None:
