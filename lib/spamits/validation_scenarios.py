@@ -196,3 +196,30 @@ def aggregate(runs: pd.DataFrame) -> pd.DataFrame:
     table.columns.name = SIMULATED
     table.attrs["simulated"] = True
     return table
+
+
+def precheck_rates(cases: Sequence[str] = tuple(STRESS_CASES), seeds: int = 100) -> pd.DataFrame:
+    """How often each pre-period check (:func:`spamits.its.precheck.precheck`) fires on ``seeds`` SIMULATED
+    series of each stress case: one row per case with the share of series flagged for bursts, a wandering level
+    and an earlier break (and, for ``earlier-event``, the share whose break date is within 14 days of the
+    simulated one)."""
+    from spamits.its.precheck import precheck
+
+    rows = []
+    for case in cases:
+        flags = []
+        for seed in range(seeds):
+            frame = simulate_stress(case, seed=seed)
+            y, pos = _series(frame)
+            check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+            settings = frame.attrs["settings"]
+            true_break = y.index[pos - settings["earlier_at"]] if settings["earlier_at"] else None
+            found = check.break_f > 8.85
+            flags.append({"bursts": len(check.bursts) > 0, "wandering": check.wandering, "break": found,
+                          "break_near_truth": bool(found and true_break is not None and abs(
+                              (check.break_date - true_break).days) <= 14)})
+        table = pd.DataFrame(flags)
+        rows.append({"case": case, "n": seeds, **{f"flag_{k}": float(table[k].mean()) for k in table.columns}})
+    out = pd.DataFrame(rows)
+    out.columns.name = SIMULATED
+    return out
