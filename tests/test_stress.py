@@ -154,12 +154,17 @@ def test_precheck_names_bursts_breaks_and_stays_quiet_on_conforming_series():
     assert abs((check.break_date - pd.Timestamp("2008-09-21")).days) <= 14 and "intercage" in check.break_events
 
 
-def test_a_fit_whose_first_post_periods_are_missing_gives_intervals_not_a_scipy_error():
+def test_a_fit_whose_first_post_periods_are_missing_gives_a_spamits_error_not_a_scipy_one():
     frame = simulate_stress("conforming", seed=0)
     y = frame["observed"].copy()
-    y.iloc[365:368] = np.nan
-    with warnings.catch_warnings():
+    y.iloc[365:370] = np.nan  # the decay's level is then not bounded by the data (GLS runs off)
+    with pytest.raises(ModelSpecError, match="0 zero and 3 missing"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
-        table = result.effects
-    assert table["ci_low"].notna().all()
+        fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
+
+
+def test_a_low_count_fit_that_runs_off_to_infinity_is_a_spamits_error():
+    y = data.load("low-counts", seed=46)  # two zeros in the first three post days: the pulse runs to -inf
+    with pytest.raises(ModelSpecError, match="ran off to infinity"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)

@@ -12,6 +12,7 @@ realised truth.  Methods (:data:`METHODS`):
   :data:`OUTLIER_Z` robust standard deviations (1.4826 MAD) from the median are left out (set missing) and the
   model refitted (two rounds); the relative effect is taken over the kept periods of the window (a bounded-
   influence estimate in the spirit of Cantoni & Ronchetti 2001 with a hard-rejection weight);
+* ``pre120``: the default fit on the last 120 days before the event only (a local baseline);
 * ``local-level``: statsmodels ``UnobservedComponents`` (local level + AR(1) irregular) on ``log(y + 1)`` with
   day-of-week dummies and the decay column at the default fit's decay rate as regressors; the relative effect
   is ``sum(y)/sum(y·exp(-ω g_k)) - 1`` with ω drawn from its normal approximation (Harvey 1989, ch. 7).
@@ -38,6 +39,7 @@ from spamits.its import fit
 SIMULATED = "SIMULATED"
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
 MASK_ROUNDS = 2
+SHORT_PRE = 120  # pre120: periods of pre-period kept
 PROTECTED = 3  # mask-outliers never leaves out the event period and the next two
 RUN_COLUMNS = ["case", "method", "seed", "ok", "error", "estimate", "ci_low", "ci_high", "truth", "covered",
                "half_life_days", "half_life_est_days", "masked", "seconds"]
@@ -127,8 +129,15 @@ def _local_level(y: pd.Series, pos: int, n_draws: int = 2000, seed: int = 0) -> 
             "masked": 0}
 
 
+def _short_pre(y: pd.Series, pos: int) -> dict:
+    """The default fit on the last ``SHORT_PRE`` periods before the event and the post period."""
+    start = max(0, pos - SHORT_PRE)
+    return _default(y.iloc[start:], pos - start)
+
+
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
+    "pre120": _short_pre,
 }
 
 
