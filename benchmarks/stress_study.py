@@ -4,7 +4,7 @@ Writes the per-series runs (CSV) and the case × method table (CSV and JSON) und
 series ``i`` of every case uses seed ``first_seed + i``, so a run is reproducible.
 
     .venv/bin/python benchmarks/stress_study.py [--seeds 200] [--methods default hac mask-outliers]
-        [--cases bursts wandering ...] [--jobs 1] [--tag NAME]
+        [--cases bursts wandering ...] [--jobs 1] [--tag NAME] [--precheck]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from spamits.data.stress import STRESS_CASES
-from spamits.validation_scenarios import METHODS, stress_study
+from spamits.validation_scenarios import METHODS, precheck_rates, stress_study
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -28,7 +28,14 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=list(STRESS_CASES), choices=list(STRESS_CASES))
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--tag", default="stress")
+    parser.add_argument("--precheck", action="store_true", help="only the firing rates of the pre-period checks")
     args = parser.parse_args()
+    if args.precheck:
+        rates = precheck_rates(args.cases, seeds=args.seeds)
+        OUT.mkdir(exist_ok=True)
+        rates.round(4).to_csv(OUT / f"{args.tag}_precheck.csv", index=False)
+        print(rates.round(3).to_string())
+        return
     start = time.perf_counter()
     runs, table = stress_study(args.cases, args.methods, seeds=args.seeds, jobs=args.jobs,
                                first_seed=args.first_seed)

@@ -13,6 +13,8 @@ realised truth.  Methods (:data:`METHODS`):
   model refitted (two rounds); the relative effect is taken over the kept periods of the window (a bounded-
   influence estimate in the spirit of Cantoni & Ronchetti 2001 with a hard-rejection weight);
 * ``pre120``: the default fit on the last 120 days before the event only (a local baseline);
+* ``auto-pre``: the pre-period check (:mod:`spamits.its.precheck`) first; when it finds a break, the default
+  fit on the series from 14 periods after the break (at least 60 pre periods kept);
 * ``local-level``: statsmodels ``UnobservedComponents`` (local level + AR(1) irregular) on ``log(y + 1)`` with
   day-of-week dummies and the decay column at the default fit's decay rate as regressors; the relative effect
   is ``sum(y)/sum(y·exp(-ω g_k)) - 1`` with ω drawn from its normal approximation (Harvey 1989, ch. 7).
@@ -40,6 +42,8 @@ SIMULATED = "SIMULATED"
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
 MASK_ROUNDS = 2
 SHORT_PRE = 120  # pre120: periods of pre-period kept
+AFTER_BREAK = 14  # auto-pre: periods skipped after a detected pre-period break
+MIN_KEPT_PRE = 60  # auto-pre: pre periods kept at least
 PROTECTED = 3  # mask-outliers never leaves out the event period and the next two
 RUN_COLUMNS = ["case", "method", "seed", "ok", "error", "estimate", "ci_low", "ci_high", "truth", "covered",
                "half_life_days", "half_life_est_days", "masked", "seconds"]
@@ -135,9 +139,21 @@ def _short_pre(y: pd.Series, pos: int) -> dict:
     return _default(y.iloc[start:], pos - start)
 
 
+def _auto_pre(y: pd.Series, pos: int) -> dict:
+    """The default fit, with the pre-period started ``AFTER_BREAK`` periods after a break that the pre-period
+    check finds (:func:`spamits.its.precheck.precheck`; at least ``MIN_KEPT_PRE`` pre periods are kept)."""
+    from spamits.its.precheck import SUPF_CRITICAL_5PCT, precheck
+
+    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+    if check.break_date is None or not check.break_f > SUPF_CRITICAL_5PCT:
+        return _default(y, pos)
+    start = min(int(y.index.get_loc(check.break_date)) + AFTER_BREAK, pos - MIN_KEPT_PRE)
+    return _default(y.iloc[start:], pos - start)
+
+
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
-    "pre120": _short_pre,
+    "pre120": _short_pre, "auto-pre": _auto_pre,
 }
 
 
