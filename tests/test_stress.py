@@ -123,13 +123,13 @@ def test_hourly_series_are_refused_by_fit_with_a_spamits_error():
 def test_stress_study_on_a_few_seeds_covers_and_masks_bursts():
     from spamits.validation_scenarios import outlier_periods, stress_study
 
-    runs, table = stress_study(("conforming",), ("default",), seeds=2)
-    assert len(runs) == 2 and runs["ok"].all() and runs.attrs["simulated"]
+    runs, table = stress_study(("conforming",), ("default",), seeds=1)
+    assert len(runs) == 1 and runs["ok"].all() and runs.attrs["simulated"]
     assert table.columns.name == "SIMULATED" and list(table["case"]) == ["conforming"]
     assert (runs["estimate"] - runs["truth"]).abs().max() < 0.1
-    # seeds 1 and 2 have no campaign in the first post days (a burst on the event day defeats the masking:
+    # seed 1 has no campaign in the first post days (a burst on the event day defeats the masking:
     # seed 0, see docs/simulation_study.md)
-    masked, _ = stress_study(("bursts",), ("mask-outliers",), seeds=2, first_seed=1)
+    masked, _ = stress_study(("bursts",), ("mask-outliers",), seeds=1, first_seed=1)
     assert (masked["masked"] > 10).all() and (masked["estimate"] - masked["truth"]).abs().max() < 0.08
     frame = simulate_stress("bursts", seed=0)
     with warnings.catch_warnings():
