@@ -127,12 +127,11 @@ def _ar_noise(rng: np.random.Generator, n: int, phi: tuple[float, ...], sigma: f
         u[t] = sum(p * u[t - 1 - j] for j, p in enumerate(phi)) + e[t]
     u = u[burn:]
     # marginal variance of the AR process with unit innovations, from its MA(inf) weights
-    psi, weights = np.zeros(2000), np.zeros(2000)
+    psi = np.zeros(2000)
     psi[0] = 1.0
     for k in range(1, len(psi)):
         psi[k] = sum(p * psi[k - 1 - j] for j, p in enumerate(phi) if k - 1 - j >= 0)
-    weights = psi**2
-    return u * sigma / np.sqrt(weights.sum())
+    return u * sigma / np.sqrt(np.sum(psi**2))
 
 
 def _decay(k: np.ndarray, half_life: float) -> np.ndarray:
