@@ -22,6 +22,7 @@ from spamits._atomic import write_atomic
 from spamits.validation import StudyResult, simulation_study
 
 METHODS = (("negbin", "ar1"), ("negbin", "ar1-sandwich"))
+STRESS_MARKER = "<!-- stress-cases:"
 COLUMNS = ["design", "event", "phi", "drop", "half_life", "method", "n", "bias", "rmse", "coverage",
            "level_coverage", "median_half_life", "median_half_life_low", "median_half_life_high", "half_life_rel_error",
            "half_life_coverage"]
@@ -73,7 +74,10 @@ def main() -> None:
     study = simulation_study(seeds=args.seeds, methods=METHODS, n_draws=1000, jobs=args.jobs)
     seconds = time.perf_counter() - start
     command = f"python benchmarks/simulation_study.py --seeds {args.seeds} --jobs {args.jobs}"
-    write_atomic(args.out, markdown(study, seconds, command).encode())
+    kept = ""  # the hand-written stress-case section (issue 13) after the marker survives a rerun
+    if args.out.is_file() and STRESS_MARKER in (old := args.out.read_text(encoding="utf-8")):
+        kept = "\n" + old[old.index(STRESS_MARKER):]
+    write_atomic(args.out, (markdown(study, seconds, command) + kept).encode())
     print(study.summary())
 
 

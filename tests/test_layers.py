@@ -31,6 +31,7 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 # Layer of each top-level name (a module or a package) that is not its own layer.
 LAYER_OF = {
     "_simulate": "data",  # re-exports spamits.data.simulation
+    "validation_scenarios": "validation",  # the stress-case study of issue 13
     "audit_plots": "plots",  # re-exports spamits.plots.trap
     "__main__": "cli",
     "_reportcache": "report",

@@ -1,20 +1,24 @@
 """Spam-count series and vendor figures: loading and validation (no fitting, no plotting).
 
-* :func:`load` reads a tidy CSV (``date,count``; one row per day, week or month) or a simulated scenario name
-  into a float Series on a regular :class:`~pandas.DatetimeIndex` with ``freq`` set (``"D"``, ``"W-<DAY>"``,
-  ``"MS"`` or ``"ME"``).  Missing periods become NaN and are reported (:class:`DataGapWarning`), never filled.
+* :func:`load` reads a tidy CSV (``date,count``; one row per hour, day, week or month) or a simulated scenario
+  name into a float Series on a regular :class:`~pandas.DatetimeIndex` with ``freq`` set (``"h"``, ``"D"``,
+  ``"W-<DAY>"``, ``"MS"`` or ``"ME"``).  Missing periods become NaN and are reported (:class:`DataGapWarning`),
+  never filled.
 * :func:`validate` does the checks on an already-read table; every failure is a :class:`DataValidationError`
   naming the file, the 1-based data row, its line in the file (row + 1, the header being line 1), the problem
   and how to fix it.
 * :func:`window` and :func:`period_position` cut the analysis window around an event date.
 * :func:`vendor_figures` and :func:`vendor_series` read ``data/vendor_figures.csv`` (figures published by
   security vendors).  A series is always one vendor and one metric: vendors and metrics are never mixed.
-* :func:`simulate` and :data:`SCENARIOS`: seeded SIMULATED series with their true counterfactual.
+* :func:`simulate` and :data:`SCENARIOS`: seeded SIMULATED series with their true counterfactual; ``simulate``
+  also gives the stress cases of :mod:`~spamits.data.stress` (bursts, wandering level, AR(2) noise, an earlier
+  event, low counts, a changing weekly pattern, hourly counts) by name.
 
 Modules: :mod:`~spamits.data.series` (load, validate, describe), :mod:`~spamits.data.frequency` (frequency
 inference, gaps, windows), :mod:`~spamits.data.vendor` (vendor figures), :mod:`~spamits.data.simulation`
-(the simulator).  This package imports only ``spamits.errors``, ``spamits.paths``, ``spamits._display`` and,
-lazily, ``spamits.events``.  Raw files are only read, never modified.
+(the simulator), :mod:`~spamits.data.stress` (the stress cases of issue 13).  This package imports only
+``spamits.errors``, ``spamits.paths``, ``spamits._display`` and, lazily, ``spamits.events``.  Raw files are
+only read, never modified.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Frequency inference, gaps and windows of a regular series (daily, weekly or monthly).
+"""Frequency inference, gaps and windows of a regular series (hourly, daily, weekly or monthly).
 
 * :func:`regular_index` infers the base frequency of sorted, unique dates, checks that every row lies on its
   grid and that the file does not switch cadence, and returns the full regular index (gaps included).
@@ -23,15 +23,15 @@ __all__ = ["MIXED_RUN", "as_date", "check_series", "gap_ranges", "period_positio
 
 MIXED_RUN = 3  # consecutive steps at another cadence (e.g. monthly rows in daily data) = mixed frequencies
 _MAX_GAPS_SHOWN = 5
-_UNIT_NAMES = {"D": "day", "W": "week", "M": "month"}
+_UNIT_NAMES = {"h": "hour", "D": "day", "W": "week", "M": "month"}
 
 
 def regular_index(dates: pd.DatetimeIndex, path: str) -> tuple[str, pd.DatetimeIndex]:
     """Infer the base frequency, check every row lies on its grid, and return (freq, full regular index)."""
     if len(dates) < 2:
         raise DataValidationError(
-            f"{row_location(path, 0)}: only one data row; at least two are needed to tell daily, weekly and "
-            f"monthly data apart. Add the neighbouring periods."
+            f"{row_location(path, 0)}: only one data row; at least two are needed to tell hourly, daily, weekly "
+            f"and monthly data apart. Add the neighbouring periods."
         )
     code = _base_code(dates, path)
     freq = _freq_string(code, dates)
@@ -49,8 +49,10 @@ def regular_index(dates: pd.DatetimeIndex, path: str) -> tuple[str, pd.DatetimeI
 
 
 def _step_code(a: pd.Timestamp, b: pd.Timestamp) -> str | None:
-    """'D', 'W' or 'M' when b is exactly one day, one week or one calendar month (aligned) after a."""
+    """'h', 'D', 'W' or 'M' when b is exactly one hour, one day, one week or one calendar month (aligned) after a."""
     delta = b - a
+    if delta == pd.Timedelta(hours=1):
+        return "h"
     if delta == pd.Timedelta(days=1):
         return "D"
     if delta == pd.Timedelta(days=7):
@@ -62,21 +64,35 @@ def _step_code(a: pd.Timestamp, b: pd.Timestamp) -> str | None:
 
 def _base_code(dates: pd.DatetimeIndex, path: str) -> str:
     codes = [_step_code(a, b) for a, b in zip(dates[:-1], dates[1:], strict=True)]
-    counts = {k: codes.count(k) for k in "DWM"}
+    counts = {k: codes.count(k) for k in ("h", "D", "W", "M")}
     best = max(counts.values())
     if best == 0:
         smallest = pd.Timedelta(np.diff(dates.asi8).min(), unit=dates.unit)
         raise DataValidationError(
-            f"{path}: cannot infer the frequency: no two consecutive rows are one day, one week or one "
-            f"calendar month apart (smallest spacing {_duration(smallest)}). spamits reads daily, weekly or "
-            f"monthly series (monthly dates on the first or the last day of the month)."
+            f"{path}: cannot infer the frequency: no two consecutive rows are one hour, one day, one week or "
+            f"one calendar month apart (smallest spacing {_duration(smallest)}). spamits reads hourly (on the "
+            f"hour, UTC), daily, weekly or monthly series (monthly dates on the first or the last day of the month)."
         )
-    return next(k for k in "DWM" if counts[k] == best)  # ties go to the finest frequency
+    code = next(k for k in ("h", "D", "W", "M") if counts[k] == best)  # ties go to the finest frequency
+    if code == "h":
+        _check_on_the_hour(dates, path)
+    return code
+
+
+def _check_on_the_hour(dates: pd.DatetimeIndex, path: str) -> None:
+    """Hourly rows must sit on whole UTC hours (``2008-11-11T21:00:00Z``); name the first that does not."""
+    off = np.flatnonzero(dates != dates.floor("h"))
+    if len(off):
+        i = int(off[0])
+        raise DataValidationError(
+            f"{row_location(path, i)}: irregular hourly index: {dates[i].isoformat()} is not on a whole hour. "
+            f"Hourly counts must be stamped at the start of each UTC hour (e.g. 2008-11-11T21:00:00Z, as "
+            f"spamits data count --freq hour writes them); re-count the data or aggregate to hours.")
 
 
 def _freq_string(code: str, dates: pd.DatetimeIndex) -> str:
-    if code == "D":
-        return "D"
+    if code in {"h", "D"}:
+        return code
     if code == "W":
         return "W-" + dates[0].day_name()[:3].upper()
     anchors = [_month_anchor(d) for d in dates]
@@ -123,6 +139,8 @@ def _check_cadence_switch(dates: pd.DatetimeIndex, full: pd.DatetimeIndex, code:
 
 
 def _grid_name(freq: str) -> str:
+    if freq == "h":
+        return "hourly"
     if freq == "D":
         return "daily"
     if freq.startswith("W-"):

@@ -29,6 +29,7 @@ from spamits.data._text import (
 )
 from spamits.data.frequency import check_series, gap_ranges, regular_index, warn_gaps
 from spamits.data.simulation import SCENARIOS, simulate
+from spamits.data.stress import STRESS_CASES
 from spamits.errors import DataValidationError, ModelSpecError
 
 __all__ = ["DERIVED_SOURCES", "describe", "load", "validate"]
@@ -39,18 +40,20 @@ logger = logging.getLogger(__name__)
 def load(source: str | os.PathLike, *, seed: int = 0, value_column: str = "count") -> pd.Series:
     """Load a spam-count series from a simulated scenario name or a tidy CSV file.
 
-    ``source``: a key of :data:`SCENARIOS` (then ``simulate(source, seed)["observed"]``, marked simulated), or
-    the path of a CSV with columns ``date`` and ``value_column`` (extra columns are ignored).  Relative paths
+    ``source``: a key of :data:`SCENARIOS` or of ``spamits.data.stress.STRESS_CASES`` (then
+    ``simulate(source, seed)["observed"]``, marked simulated), or the path of a CSV with columns ``date`` and
+    ``value_column`` (extra columns are ignored; hourly dates as UTC timestamps on the hour, e.g.
+    ``2008-11-11T21:00:00Z`` as ``spamits data count --freq hour`` writes them).  Relative paths
     are tried against the working directory, then under ``paths.data_dir()/"derived"`` (``.csv`` may be left
     off there).  A scenario name wins over a file of the same name.  ``"untroubled"`` names the real series
     ``data/derived/untroubled_daily.csv`` made by ``spamits data fetch`` and ``spamits data count``.
 
     Returns a float Series named ``"count"`` (messages per period, or a positive rate) indexed by ``date`` on
-    a regular index with ``freq`` set; missing periods are NaN.  ``attrs``: ``source`` (the file path; for a
-    scenario, the simulator's description), ``simulated`` (bool), ``sha256`` (of the file; None when
-    simulated), ``gaps`` (list of ``(start, end)`` ISO dates of missing periods) and ``freq``.
+    a regular index with ``freq`` set (``"h"`` for hourly files); missing periods are NaN.  ``attrs``:
+    ``source`` (the file path; for a scenario, the simulator's description), ``simulated`` (bool), ``sha256``
+    (of the file; None when simulated), ``gaps`` (list of ``(start, end)`` ISO dates of missing periods) and ``freq``.
     """
-    if isinstance(source, str) and source in SCENARIOS:
+    if isinstance(source, str) and (source in SCENARIOS or source in STRESS_CASES):
         return _load_scenario(source, seed)
     if not isinstance(source, str | os.PathLike):
         hint = (" To check a series or table already in memory, use spamits.data.validate(frame, path=...)."

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from spamits.data.stress import STRESS_CASES, simulate_stress
 from spamits.errors import ModelSpecError
 
 SIMULATED_LABEL = "SIMULATED"
@@ -206,7 +207,8 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, sigma: float) -> np.ndarr
 def scenario(name: str, **overrides: object) -> Scenario:
     """The named scenario, with some settings overridden (e.g. ``phi=0.8``, ``half_life=30``)."""
     if name not in SCENARIOS:
-        raise ModelSpecError(f"unknown scenario {name!r}; known scenarios: {', '.join(sorted(SCENARIOS))}")
+        raise ModelSpecError(f"unknown scenario {name!r}; known scenarios: {', '.join(sorted(SCENARIOS))}; "
+                             f"stress cases: {', '.join(STRESS_CASES)}")
     bad = set(overrides) - _OVERRIDABLE
     if bad:
         raise ModelSpecError(f"simulate(): cannot override {sorted(bad)}; allowed: {sorted(_OVERRIDABLE)}")
@@ -218,11 +220,17 @@ def scenario(name: str, **overrides: object) -> Scenario:
 def simulate(scenario_name: str, seed: int = 0, **overrides: object) -> pd.DataFrame:
     """Simulate a SIMULATED daily spam-count series around the scenario's event.
 
+    A name of :data:`spamits.data.stress.STRESS_CASES` (bursts, wandering, ar2, earlier-event, low-counts,
+    weekly-change, hourly, conforming) gives that stress case instead (:func:`~spamits.data.stress.
+    simulate_stress`; ``hourly`` on an hourly index).
+
     Returns a DataFrame indexed by day (``freq="D"``, name ``date``) with columns ``observed`` (messages per
     day after the takedown), ``counterfactual`` (messages per day that would have arrived without it; equal to
     ``observed`` before the event) and ``expected`` (the counterfactual's latent mean λ_t).  ``attrs`` holds
     ``simulated=True``, the scenario settings and the true effect (``truth``).
     """
+    if scenario_name in STRESS_CASES:
+        return simulate_stress(scenario_name, seed, **overrides)
     sc = scenario(scenario_name, **overrides)
     rng = np.random.default_rng(seed)
     event = pd.Timestamp(sc.event_date)

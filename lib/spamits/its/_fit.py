@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from spamits.errors import ModelFitWarning, warn
+from spamits.errors import ModelFitWarning, ModelSpecError, warn
 from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
@@ -35,6 +35,7 @@ def estimate(model: ITSModel) -> ITSResult:
     X = np.column_stack([base_obs, event_matrix(len(obs), specs, deltas)[obs]])
     if fam.has_dispersion:  # the dispersion at the estimated decay rates, then one final fit with it
         start = est.irls(X, yv, off_obs, dispersion, start)
+        _check_diverged(start, base_obs.shape[1], specs, y)
         dispersion = est.dispersion_moment(yv, np.exp(X @ start + off_obs), X.shape[1])
     whitener = None
     if err.gls:  # the independence fit only gives the residual process: numpy, then GLS (statsmodels)
@@ -44,6 +45,7 @@ def estimate(model: ITSModel) -> ITSResult:
                                                                    obs, first, X, bounds)
     else:
         estimate = est.final_fit(family, X, yv, off_obs, dispersion, start)
+    _check_diverged(estimate.beta, base_obs.shape[1], specs, y)
     X_full, event_cols = _full_design(base, specs, deltas)
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, dispersion, estimate.scale, estimate.beta,
                       whitener)
@@ -58,6 +60,26 @@ def estimate(model: ITSModel) -> ITSResult:
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
         control_check=control_table,
     )
+
+
+MAX_LOG_EFFECT = 30.0  # |event coefficient| beyond this (a factor e^30) means the fit ran off to infinity
+
+
+def _check_diverged(beta: np.ndarray, p_base: int, specs: list[design.EventSpec], y: pd.Series) -> None:
+    """ModelSpecError when an event coefficient is not finite or beyond ``MAX_LOG_EFFECT`` (log scale): the data
+    cannot bound it, e.g. a one-period pulse fitted to a zero count of a low-count series (separation)."""
+    event = np.asarray(beta[p_base:], dtype=float)
+    values = y.to_numpy()
+    if np.all(np.isfinite(event)) and np.all(np.abs(event) <= MAX_LOG_EFFECT) or any(
+            not np.nansum(values[s.position:]) > 0 for s in specs):  # a complete stop has its own note
+        return
+    first = values[specs[0].position:specs[0].position + 3]
+    zeros, missing = int(np.sum(first == 0)), int(np.sum(np.isnan(first)))
+    raise ModelSpecError(
+        f"effect: the fit of {', '.join(s.label for s in specs)} ran off to infinity (an event coefficient of "
+        f"{np.max(np.abs(event)):.3g} on the log scale): the data cannot bound it, as when a short-lived effect "
+        f"is fitted to zero counts or the first post periods are missing ({zeros} zero and {missing} missing of "
+        "the first three post periods). Use effect='step', aggregate to weeks, or a longer series")
 
 
 def _stop_notes(y: pd.Series, specs: list[design.EventSpec]) -> list[str]:

@@ -183,12 +183,14 @@ class Profile:
         if sd > 0:
             for step in (-sd, sd):
                 x = float(np.clip(_log_hl(theta + step), lo_edge, hi_edge))
-                known[x] = self._lr(label, x, best)
+                lr = self._lr(label, x, best)
+                known[x] = lr if np.isfinite(lr) else 0.0  # not estimable there: not excluded
             inflation = max(variance * sum(known.values()) / (2 * sd**2), 1.0)
         threshold = stats.chi2.ppf(1 - alpha, 1) * inflation
 
         def root_excess(x: float) -> float:  # signed root of the LR statistic minus the root of the threshold
             lr = known[x] if x in known else self._lr(label, x, best)
+            lr = lr if np.isfinite(lr) else 0.0  # not estimable there (e.g. the first post periods missing)
             return float(np.sqrt(max(lr, 0.0)) - np.sqrt(threshold))
 
         def bound(edge: float) -> float | None:

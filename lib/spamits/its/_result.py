@@ -231,7 +231,7 @@ class ITSResult:
         lo, hi = est - z * se, est + z * se
         pval = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
         return {"event": label, "term": term, "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": pval,
-                "ratio": math.exp(est), "ratio_low": math.exp(lo), "ratio_high": math.exp(hi)}
+                "ratio": _exp(est), "ratio_low": _exp(lo), "ratio_high": _exp(hi)}
 
     def _decay_rows(self, label: str, z: float) -> list[dict]:
         """Decay rate and half-life with a profile-likelihood interval (asymmetric, honest near 0 and 1)."""
@@ -390,3 +390,8 @@ def _half_life(delta: float) -> float:
     if delta >= 1:
         return float("inf")
     return math.log(0.5) / math.log(delta)
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``, infinite instead of an OverflowError for an unbounded estimate or interval end."""
+    return math.exp(x) if x < 709.0 else math.inf

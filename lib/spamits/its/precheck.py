@@ -1,0 +1,176 @@
+"""Pre-period checks of the assumptions behind an ITS fit (issue 13): bursts, a wandering level, earlier breaks.
+
+:func:`precheck` fits the pre-period alone (least squares of ``log(y + 0.5)`` on a constant, a linear trend
+and, for daily data, day-of-week dummies) and looks at its residuals:
+
+* **bursts**: periods whose log residual lies more than ``BURST_Z`` robust standard deviations (1.4826 MAD)
+  above the median (campaign days; listed with their ratio to the baseline);
+* **wandering level**: KPSS (level stationarity, Kwiatkowski et al. 1992) and ADF (Said & Dickey 1984) tests of
+  the residuals; the level is flagged as wandering when KPSS rejects stationarity at 5% and ADF does not reject
+  a unit root at 5%;
+* **earlier break**: a sup-F scan of a step in the baseline at every period of the middle 70% of the
+  pre-period (Andrews 1993, 15% trimming; 5% critical value 8.85 for one parameter), the F statistic scaled by
+  by the ratio of the residuals' variance to their long-run (Newey-West, Bartlett) variance, so that serial
+  correlation alone does not look like a break; the most likely break date is named with any catalog event within
+  ``CATALOG_DAYS`` days of it.
+
+Every finding is a sentence in ``notes`` and, when ``warn=True``, a :class:`~spamits.errors.ModelFitWarning`.
+The rates at which these checks fire on SIMULATED stress cases are in ``docs/simulation_study.md``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spamits.errors import ModelFitWarning, ModelSpecError, SpamitsError, warn
+
+BURST_Z = 4.0
+SUPF_CRITICAL_5PCT = 8.85  # Andrews (1993), Table 1, p = 1, pi0 = 0.15
+TRIM = 0.15
+CATALOG_DAYS = 14
+MIN_PRE = 30
+BANDWIDTH_FACTOR = 1.5
+WANDER_KPSS_P = 0.05
+
+
+@dataclass(frozen=True)
+class PreCheck:
+    """Findings of :func:`precheck`: ``bursts`` (DataFrame: date, observed, baseline, ratio), ``kpss_p`` and
+    ``adf_p`` (p-values; KPSS p is clipped to [0.01, 0.1] by its table), ``wandering`` (bool), ``break_date``
+    (the sup-F date or None), ``break_f`` (its scaled F statistic), ``break_events`` (catalog ids near it) and
+    ``notes`` (one sentence per finding)."""
+
+    bursts: pd.DataFrame
+    kpss_p: float
+    adf_p: float
+    wandering: bool
+    break_date: pd.Timestamp | None
+    break_f: float
+    break_events: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _baseline(index: pd.DatetimeIndex) -> np.ndarray:
+    """Constant, trend (per year of periods) and, for daily data, six day-of-week dummies: (n, p)."""
+    n = len(index)
+    cols = [np.ones(n), np.arange(n) / max(n, 1)]
+    if index.freqstr == "D":
+        dow = index.day_of_week.to_numpy()
+        cols += [(dow == d).astype(float) for d in range(1, 7)]
+    return np.column_stack(cols)
+
+
+def precheck(y: pd.Series, event: object, *, catalog: bool = True, warn_user: bool = True) -> PreCheck:
+    """Check the pre-period of ``y`` (counts on a regular daily/weekly/monthly index) before ``event`` (a date).
+
+    Returns a :class:`PreCheck`; raises :class:`~spamits.errors.ModelSpecError` when fewer than ``MIN_PRE``
+    observed periods precede the event.
+    """
+    from spamits.data import period_position
+
+    pos = period_position(y.index, event)
+    pre = y.iloc[:pos]
+    obs = pre.notna().to_numpy()
+    if obs.sum() < MIN_PRE:
+        raise ModelSpecError(f"precheck: {int(obs.sum())} observed periods before {event}; need {MIN_PRE}")
+    X = _baseline(pre.index)[obs]
+    z = np.log(pre.to_numpy()[obs] + 0.5)
+    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
+    resid = z - X @ beta
+    dates = pre.index[obs]
+    notes: list[str] = []
+    bursts = _bursts(dates, pre.to_numpy()[obs], resid, X @ beta)
+    if len(bursts):
+        shown = ", ".join(d.date().isoformat() for d in bursts["date"][:8])
+        more = f" and {len(bursts) - 8} more" if len(bursts) > 8 else ""
+        notes.append(f"{len(bursts)} burst period(s) before the event ({shown}{more}) at up to "
+                     f"{bursts['ratio'].max():.1f} times the baseline: campaign days inflate the baseline and the "
+                     "noise; read the intervals with care")
+    kpss_p, adf_p = _stationarity(resid[np.abs(resid - np.median(resid)) < 10 * _mad(resid)])
+    wandering = bool(kpss_p < WANDER_KPSS_P and adf_p >= 0.05)
+    if wandering:
+        notes.append(f"the pre-period level wanders (KPSS p = {kpss_p:.2g}, ADF p = {adf_p:.2g}): a model with a "
+                     "stationary level understates the counterfactual uncertainty; compare errors='hac' and a "
+                     "shorter pre-period")
+    break_date, break_f = _break_scan(X, z, resid, dates)
+    events: tuple[str, ...] = ()
+    if break_date is not None and break_f > SUPF_CRITICAL_5PCT:
+        events = _catalog_near(break_date) if catalog else ()
+        near = f" (catalog events within {CATALOG_DAYS} days: {', '.join(events)})" if events else ""
+        notes.append(f"a break in the pre-period level near {break_date.date()}{near} (sup-F {break_f:.1f} > "
+                     f"{SUPF_CRITICAL_5PCT}): an earlier event may sit unmodelled in the baseline; add it to the "
+                     "events or start the pre-period after it")
+    if warn_user:
+        for note in notes:
+            warn(note, ModelFitWarning, stacklevel=2)
+    return PreCheck(bursts, kpss_p, adf_p, wandering, break_date, break_f, events, tuple(notes))
+
+
+def _mad(x: np.ndarray) -> float:
+    return float(max(1.4826 * np.median(np.abs(x - np.median(x))), 1e-9))
+
+
+def _bursts(dates: pd.DatetimeIndex, values: np.ndarray, resid: np.ndarray, fitted: np.ndarray) -> pd.DataFrame:
+    robust_z = (resid - np.median(resid)) / _mad(resid)
+    hit = robust_z > BURST_Z
+    base = np.exp(fitted[hit]) - 0.5
+    return pd.DataFrame({"date": dates[hit], "observed": values[hit], "baseline": base,
+                         "ratio": values[hit] / np.maximum(base, 0.5)})
+
+
+def _stationarity(resid: np.ndarray) -> tuple[float, float]:
+    """KPSS (level) and ADF p-values of ``resid`` (the KPSS table clips p to [0.01, 0.1])."""
+    from statsmodels.tsa.stattools import adfuller, kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # InterpolationWarning when p is outside the KPSS table
+        kpss_p = float(kpss(resid, regression="c", nlags="auto")[1])
+        adf_p = float(adfuller(resid, autolag="AIC")[1])
+    return kpss_p, adf_p
+
+
+def _break_scan(X: np.ndarray, z: np.ndarray, resid: np.ndarray,
+                dates: pd.DatetimeIndex) -> tuple[pd.Timestamp | None, float]:
+    """sup-F of a step added to the baseline, F scaled for the lag-1 autocorrelation of the residuals."""
+    m = len(z)
+    lo, hi = int(np.floor(TRIM * m)), int(np.ceil((1 - TRIM) * m))
+    if hi - lo < 2:
+        return None, float("nan")
+    Q, _ = np.linalg.qr(X)
+    scale = _short_run_share(resid)
+    rss0 = float(resid @ resid)
+    ks = np.arange(lo, hi)
+    steps = (np.arange(m)[None, :] >= ks[:, None]).astype(float)  # (K, m)
+    steps -= (steps @ Q) @ Q.T  # the step columns with the baseline projected out
+    ss = np.einsum("km,km->k", steps, steps)
+    gain = (steps @ resid) ** 2 / np.maximum(ss, 1e-12)
+    f = gain / ((rss0 - gain) / (m - X.shape[1] - 1)) * scale
+    best = int(np.argmax(f))
+    return dates[ks[best]], float(f[best])
+
+
+def _short_run_share(resid: np.ndarray) -> float:
+    """gamma_0 / long-run variance of ``resid`` (Bartlett kernel, bandwidth ``BANDWIDTH_FACTOR·m^(1/3)``)."""
+    m = len(resid)
+    e = resid - resid.mean()
+    gamma0 = float(e @ e) / m
+    lags = max(1, int(BANDWIDTH_FACTOR * m ** (1 / 3)))
+    lrv = gamma0 + 2 * sum((1 - j / (lags + 1)) * float(e[j:] @ e[:-j]) / m for j in range(1, lags + 1))
+    return float(min(gamma0 / max(lrv, 1e-12 * gamma0 + 1e-300), 1.0))
+
+
+def _catalog_near(date: pd.Timestamp) -> tuple[str, ...]:
+    from spamits import events as catalog
+
+    try:
+        table = catalog.load()
+    except SpamitsError:  # the catalog is optional for the check: no catalog file, no names
+        return ()
+    dates = pd.to_datetime(table["date"])
+    near = (dates - date).abs() <= pd.Timedelta(days=CATALOG_DAYS)
+    column = "id" if "id" in table.columns else table.columns[0]
+    return tuple(str(v) for v in table.loc[near.to_numpy(), column])
