@@ -314,9 +314,12 @@ def test_real_report_notebook_has_static_images_and_no_run_dates(real_reports):
     figures = [o for c in nb["cells"] for o in c.get("outputs", []) if PLOTLY_MIME in o.get("data", {})]
     assert len(figures) >= 3
     for output in figures:
-        assert set(output["data"]) >= {PLOTLY_MIME, "image/png"}
-        assert "text/html" not in output["data"]  # the figure's JSON once: the pages make its HTML from it
-        png = base64.b64decode("".join(output["data"]["image/png"]))
+        assert set(output["data"]) == {PLOTLY_MIME}  # the figure's JSON once: the pages make its HTML from it,
+        # and its PNG is a file of figures/ shared by the pages (JupyterLab draws the JSON)
+    pngs = sorted((folder / "figures").glob("figure-*.png"))
+    assert len(pngs) == len(figures)
+    for path in pngs:
+        png = path.read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
     assert_no_run_dates(folder / "mccolo.ipynb")
     meta = json.loads((folder / "run_metadata.json").read_text(encoding="utf-8"))
@@ -636,9 +639,8 @@ def test_two_cold_builds_are_byte_identical(tmp_path, figure_build, fixed_packag
     for name in ("fig-a", "fig-b"):
         assert_no_run_dates(first / name / f"{name}.ipynb")
         nb = json.loads(one[f"{name}/{name}.ipynb"])
-        pngs = [o["data"]["image/png"] for c in nb["cells"] for o in c.get("outputs", []) if PLOTLY_MIME in o.get(
-            "data", {})]
-        assert len(pngs) == 1
+        figures = [o for c in nb["cells"] for o in c.get("outputs", []) if PLOTLY_MIME in o.get("data", {})]
+        assert len(figures) == 1 and f"{name}/figures/figure-01.png" in one
 
 
 @pytest.mark.slow

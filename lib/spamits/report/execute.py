@@ -180,8 +180,10 @@ def _execute_and_render(run: Run, work: Path, timeout: int, static_images: bool,
         lap("static_images")
     nbtools.drop_figure_html(nb)  # the figure JSON once in the notebook; the pages make their HTML from it
     try:
-        nbformat.write(nb, nb_out)
         _write_pages(run, nb, work, self_contained=self_contained, pdf=static_images and error is None)
+        # the PNGs are files of figures/ (shared by the pages); the notebook keeps the figure JSON, which
+        # JupyterLab draws, so a report tree carries each image once (a self-contained report keeps them inline)
+        nbformat.write(nb if self_contained else nbtools.without_static_images(nb), nb_out)
     except Exception as exc:  # noqa: BLE001 - same reason
         return error or f"writing the notebook or its HTML failed: {type(exc).__name__}: {exc}", meta
     lap("pages")

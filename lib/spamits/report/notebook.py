@@ -180,6 +180,17 @@ def with_figure_html(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return pages_nb
 
 
+def without_static_images(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` without the ``image/png`` of its plotly figure outputs (:func:`add_static_images`): the
+    ``.ipynb`` of a report whose pages hold the PNGs as files of ``figures/`` (JupyterLab draws the figure JSON)."""
+    import copy
+
+    lean = copy.deepcopy(nb)
+    for output in figure_outputs(lean):
+        output.data.pop(PNG_MIME, None)
+    return lean
+
+
 FIGURES_DIR = "figures"
 """Folder of a report holding its figures' PNGs as files, shared by its two pages (:func:`figure_image_files`)."""
 PNG_HREF_KEY = "spamits_png"
@@ -191,7 +202,8 @@ def figure_image_files(nb: nbformat.NotebookNode, folder: Path) -> nbformat.Note
 
     In the copy each figure output has its PNG replaced by the metadata ``spamits_png`` (the file's relative
     URL), so the two pages of a run show the same file where JavaScript does not run instead of each carrying
-    the PNG in base64 (``nb`` itself, the ``.ipynb``, keeps its PNGs).  No folder when no figure has a PNG.
+    the PNG in base64 (``nb`` itself is not changed; the report's ``.ipynb`` is written without them,
+    :func:`without_static_images`).  No folder when no figure has a PNG.
     """
     import copy
 
