@@ -9,7 +9,7 @@ rename:
 
     <name>.html        reviewer page: outputs only, figures interactive (PNG where JavaScript does not run)
     <name>.full.html   the same with every code cell
-    <name>.ipynb       the executed notebook (each figure as plotly JSON, HTML and PNG; no plotly.js)
+    <name>.ipynb       the executed notebook (each figure as plotly JSON; no plotly.js; PNGs in figures/)
     <name>.pdf         the reviewer page printed by headless Chromium (with the static images)
     results.json       the numbers the notebook wrote
     run_metadata.json  the ONLY file with build times, durations, cache key and the input hashes

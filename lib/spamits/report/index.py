@@ -9,6 +9,7 @@ title and version as ``CITATION.cff``).
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -100,10 +101,19 @@ def cross_takedown_figure(out: Path, outcomes: Sequence[Any]) -> dict[str, str] 
             if PLOTLY_MIME in data:
                 title = ((data[PLOTLY_MIME].get("layout") or {}).get("title") or {})
                 text = title.get("text", "") if isinstance(title, dict) else str(title)
-                png = data.get(PNG_MIME, "")
+                png = data.get(PNG_MIME) or _figure_file_png(notebook.parent)
                 return {"png": "".join(png) if isinstance(png, list) else str(png), "title": str(text),
                         "href": _relative(Path(outcome.report), out) or ""}
     return None
+
+
+def _figure_file_png(folder: Path) -> str:
+    """Base64 of the report's first figure file (``figures/figure-01.png``, where a report that shares its
+    images keeps them instead of in the notebook), or ``""`` when there is none."""
+    try:
+        return base64.b64encode((folder / "figures" / "figure-01.png").read_bytes()).decode("ascii")
+    except OSError:
+        return ""
 
 
 def _index_row(outcome: Any, out: Path) -> dict[str, Any]:
