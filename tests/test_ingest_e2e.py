@@ -177,7 +177,8 @@ def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_
 
 @pytest.mark.slow
 @pytest.mark.report
-def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_root, capsys):
+def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_root, capsys, monkeypatch):
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report.py)
     site = tmp_path / "site"
     site.mkdir()
     _mccolo_year(site, np.random.default_rng(5))
@@ -265,7 +266,9 @@ def test_redate_moves_the_trap_stamp_and_the_date_header():
 
 @pytest.mark.slow
 @pytest.mark.report
-def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(tmp_path, data_root, capsys):
+def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(tmp_path, data_root, capsys,
+                                                                                monkeypatch):
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report.py)
     site = tmp_path / "site"
     site.mkdir()
     truth = _redated_months(site, np.random.default_rng(7))
@@ -291,7 +294,7 @@ def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(
     assert runs["compare-takedowns"].parameters["real_series"]["emotet-pause-2022-07-end"] == "untroubled"
     out = tmp_path / "reports"
     built = ["untroubled-emotet-pause-2022-07-end", "untroubled-phorpiex-lockbitblack-2024"]
-    assert report.run_all(out_dir=out, only=built, jobs=1) == 0
+    assert report.run_all(out_dir=out, only=built, jobs=2) == 0
     fits = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name in built}
     assert all(fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled" for fit in fits.values())
     back, surge = fits["untroubled-emotet-pause-2022-07-end"], fits["untroubled-phorpiex-lockbitblack-2024"]
