@@ -168,3 +168,26 @@ def test_a_low_count_fit_that_runs_off_to_infinity_is_a_spamits_error():
     with pytest.raises(ModelSpecError, match="ran off to infinity"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
+
+
+def test_precheck_findings_reach_the_table_the_series_plot_and_the_findings():
+    from spamits import findings, plots
+    from spamits.findings import tables
+    from spamits.its import precheck
+    from spamits.its.precheck import MEASURED_COVERAGE
+
+    frame = simulate_stress("bursts", seed=3)
+    y = frame["observed"].rename("count")
+    y.attrs.update(frame.attrs)
+    event = "2008-11-11"  # the stress cases' event
+    check = precheck(y, event, catalog=False, warn_user=False)
+    assert len(check.bursts) and check.notes
+    assert f"{MEASURED_COVERAGE['bursts']:.0%}" in check.notes[0]  # the note says how far off the interval may be
+    text = str(tables.precheck_table(check, simulated=True))
+    assert "burst periods" in text and "yes" in text and text.startswith("SIMULATED")
+    fig = plots.fig_series(y, event_date=event, bursts=check.bursts).to_dict()
+    marks = [t for t in fig["data"] if t.get("mode") == "markers"]
+    assert len(marks) == 1 and len(marks[0]["x"]) == len(check.bursts) and "SIMULATED" in marks[0]["name"]
+    result = fit(y, event)
+    lines = findings.takedown_findings(result, precheck=check).lines
+    assert any(line.startswith("Pre-period check: ") and "burst" in line for line in lines)

@@ -24,8 +24,8 @@ from spamits._display import (
 )
 
 __all__ = ["comparison_table", "effects_table", "errors_table", "events_table", "impact_table", "methods_table",
-           "overlap_table", "placebo_table", "recovery_table", "residual_tests_table", "study_table", "sweep_table",
-           "table", "takedown_table", "vendor_table"]
+           "overlap_table", "placebo_table", "precheck_table", "recovery_table", "residual_tests_table", "study_table",
+           "sweep_table", "table", "takedown_table", "vendor_table"]
 
 _INTERVAL = "estimate [95% interval]"
 
@@ -106,6 +106,26 @@ def residual_tests_table(diagnostics: dict, simulated: bool = False) -> DisplayT
                          "p-value": fmt_p(r.p_value)})
     return table(pd.DataFrame(rows), "Residual autocorrelation tests (small p: autocorrelation left)", None,
                  simulated=simulated)
+
+
+def precheck_table(check: object, simulated: bool = False) -> DisplayTable:
+    """``spamits.its.precheck`` for people: one row per check (burst periods, wandering level, earlier break),
+    what it measured and whether it fired."""
+    bursts = check.bursts
+    burst_text = ("none" if not len(bursts) else f"{len(bursts)}, up to {fmt_number(bursts['ratio'].max(), 1)} "
+                  f"times the baseline (first {fmt_date(bursts['date'].iloc[0])})")
+    brk = "none" if check.break_date is None else \
+        f"{fmt_date(check.break_date)} (sup-F {fmt_number(check.break_f, 1)})"
+    near = ", ".join(check.break_events) or "none"
+    rows = [
+        {"check": "burst periods (robust z > 4)", "result": burst_text, "fired": "yes" if len(bursts) else "no"},
+        {"check": "wandering level (KPSS, ADF)", "result": f"KPSS p {'≥ 0.1' if check.kpss_p >= 0.1 else fmt_p(check.kpss_p)}, ADF p {fmt_p(check.adf_p)}",
+         "fired": "yes" if check.wandering else "no"},
+        {"check": "earlier break (sup-F scan, 5% level)", "result": f"most likely {brk}; catalog events near: {near}",
+         "fired": "yes" if check.break_found else "no"},
+    ]
+    return table(pd.DataFrame(rows), "Pre-period checks of the model's assumptions (fired: read the Findings' "
+                 "caveats)", None, simulated=simulated)
 
 
 def comparison_table(comparison: pd.DataFrame, horizon: int = 30) -> DisplayTable:

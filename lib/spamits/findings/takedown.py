@@ -26,11 +26,13 @@ def _nan(x: object) -> float:
 
 
 def takedown_findings(result: object, event: object = None, *, comparison: pd.DataFrame | None = None,
-                      horizon: int = HORIZON, recovery: float = 0.9) -> Findings:
+                      horizon: int = HORIZON, recovery: float = 0.9, precheck: object = None) -> Findings:
     """Findings of an ITS fit of one event: the drop with its interval, recovery, verdicts and caveats.
 
     ``result``: an ``ITSResult``; ``event``: the catalog Event (default: the fit's first event id); ``comparison``:
-    ``spamits.its.compare`` of the same data, for the effect-shape and error-model verdicts.  The data statement
+    ``spamits.its.compare`` of the same data, for the effect-shape and error-model verdicts; ``precheck``: the
+    ``spamits.its.precheck`` of the same series, whose findings (bursts, a wandering level, an earlier break)
+    become caveats.  The data statement
     (SIMULATED or REAL) comes first; an interval that crosses zero is worded "no clear change".
     """
     label = getattr(event, "id", None) or result.events[0]
@@ -81,6 +83,7 @@ def takedown_findings(result: object, event: object = None, *, comparison: pd.Da
     if comparison is not None and len(comparison):
         lines += _verdicts(comparison, result)
     lines += [f"Caveat: {note}" for note in result.notes]
+    lines += [f"Pre-period check: {note}" for note in getattr(precheck, "notes", ())]
     return Findings(data=data, lines=tuple(lines), table=pd.DataFrame(rows))
 
 

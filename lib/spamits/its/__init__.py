@@ -17,6 +17,7 @@ from spamits.its._summary import clean
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 from spamits.its.model import ITSModel
+from spamits.its.precheck import PreCheck, precheck
 from spamits.its.terms import (
     Constant,
     Control,
@@ -36,5 +37,5 @@ FAMILIES = tuple(FAMILY_MODELS)
 
 __all__ = ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "Constant", "Control",
            "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay", "ITSModel",
-           "ITSResult", "Level", "NATURAL_PERIOD", "Slope", "Trend", "as_event", "clean", "compare", "fit", "fit_specs",
-           "verdict"]
+           "ITSResult", "Level", "NATURAL_PERIOD", "PreCheck", "Slope", "Trend", "as_event", "clean", "compare", "fit",
+           "fit_specs", "precheck", "verdict"]

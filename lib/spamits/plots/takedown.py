@@ -25,12 +25,19 @@ __all__ = ["fig_acf", "fig_counterfactual", "fig_effect_path", "fig_series"]
 
 
 def fig_series(y: pd.Series, *, event_date: object = None, event_label: str = "event", title: str | None = None,
-               unit: str | None = None, source: str | None = None) -> go.Figure:
-    """The raw series (one point per period) with the event date marked."""
+               unit: str | None = None, source: str | None = None, bursts: pd.DataFrame | None = None) -> go.Figure:
+    """The raw series (one point per period) with the event date marked.
+
+    ``bursts`` (optional, ``PreCheck.bursts`` of :func:`spamits.its.precheck`: columns ``date`` and
+    ``observed``): the pre-period burst periods, marked on the series."""
     sim = is_simulated(y)
     unit = unit or y.attrs.get("unit", "messages per day")
     fig = go.Figure(go.Scatter(x=iso_dates(y.index), y=rounded(y), mode="lines", name=sim_label("observed", sim),
                                line={"color": COLORS["observed"], "width": 1.2}))
+    if bursts is not None and len(bursts):
+        fig.add_trace(go.Scatter(x=iso_dates(pd.DatetimeIndex(bursts["date"])), y=rounded(bursts["observed"]),
+                                 mode="markers", name=sim_label("burst period (pre-period check)", sim),
+                                 marker={"color": COLORS["bound"], "size": 8, "symbol": "x"}))
     event_line(fig, event_date, event_label)
     return finish(fig, title=sim_title(title or y.attrs.get("title", "Spam volume"), sim), y_title=f"spam ({unit})",
                    x_title="date (UTC)", source=caption_source(y, source))
