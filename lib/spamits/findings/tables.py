@@ -117,9 +117,10 @@ def precheck_table(check: object, simulated: bool = False) -> DisplayTable:
     brk = "none" if check.break_date is None else \
         f"{fmt_date(check.break_date)} (sup-F {fmt_number(check.break_f, 1)})"
     near = ", ".join(check.break_events) or "none"
+    kpss = "≥ 0.1" if check.kpss_p >= 0.1 else fmt_p(check.kpss_p)  # its table's p-values stop at 0.1
     rows = [
         {"check": "burst periods (robust z > 4)", "result": burst_text, "fired": "yes" if len(bursts) else "no"},
-        {"check": "wandering level (KPSS, ADF)", "result": f"KPSS p {'≥ 0.1' if check.kpss_p >= 0.1 else fmt_p(check.kpss_p)}, ADF p {fmt_p(check.adf_p)}",
+        {"check": "wandering level (KPSS, ADF)", "result": f"KPSS p {kpss}, ADF p {fmt_p(check.adf_p)}",
          "fired": "yes" if check.wandering else "no"},
         {"check": "earlier break (sup-F scan, 5% level)", "result": f"most likely {brk}; catalog events near: {near}",
          "fired": "yes" if check.break_found else "no"},
