@@ -72,6 +72,16 @@ def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
             "half_life_est_days": hl, "masked": masked}
 
 
+def _calibrated(y: pd.Series, pos: int) -> dict:
+    """The default fit; interval from pre-period block errors (:func:`spamits.its.calibrate.calibrated_impact`)."""
+    from spamits.its.calibrate import calibrated_impact
+
+    result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    out = _summarise(result, y, pos)
+    imp = calibrated_impact(result, y.index[pos], y.index[pos + HORIZON_DAYS - 1])
+    return {**out, "ci_low": imp["relative_low"], "ci_high": imp["relative_high"]}
+
+
 def _hac(y: pd.Series, pos: int) -> dict:
     return _default(y, pos, errors="hac")
 
@@ -153,7 +163,7 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
 
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
-    "pre120": _short_pre, "auto-pre": _auto_pre,
+    "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated,
 }
 
 
