@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import signal, stats
 
 from spamits.errors import ModelSpecError
+from spamits.its import precheck as precheck_mod
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
 from spamits.its._events import as_event
@@ -61,6 +62,17 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
+
+    @cached_property
+    def burst_days(self) -> pd.DatetimeIndex:
+        """Pre-period burst (campaign) days before the first event (``its.precheck.burst_days``; on access)."""
+        return precheck_mod.burst_days(self.y, self.specs[0].date)
+
+    @cached_property
+    def prechecks(self) -> precheck_mod.PreCheck:
+        """The pre-period checks (``its.precheck``) before the first event, run on first access; each finding
+        (bursts, wandering level, a break with catalog events near it) is a ModelFitWarning and a note."""
+        return precheck_mod.precheck(self.y, self.specs[0].date, warn_user=True)
 
     @cached_property
     def process(self) -> ResidualProcess:

@@ -124,6 +124,22 @@ def precheck(y: pd.Series, event: object, *, catalog: bool = True, warn_user: bo
     return PreCheck(bursts, kpss_p, adf_p, wandering, break_date, break_f, events, tuple(notes))
 
 
+def burst_days(y: pd.Series, event: object) -> pd.DatetimeIndex:
+    """The burst periods of :func:`precheck` alone (same baseline fit and ``BURST_Z`` rule, none of the slower
+    tests): a DatetimeIndex, empty when there are none or the pre-period is shorter than ``MIN_PRE``."""
+    from spamits.data import period_position
+
+    pre = y.iloc[:period_position(y.index, event)]
+    obs = pre.notna().to_numpy()
+    if obs.sum() < MIN_PRE:
+        return pd.DatetimeIndex([], name="date")
+    X = _baseline(pre.index)[obs]
+    z = np.log(pre.to_numpy()[obs] + 0.5)
+    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
+    table = _bursts(pre.index[obs], pre.to_numpy()[obs], z - X @ beta, X @ beta)
+    return pd.DatetimeIndex(table["date"], name="date")
+
+
 def _mad(x: np.ndarray) -> float:
     return float(max(1.4826 * np.median(np.abs(x - np.median(x))), 1e-9))
 

@@ -1,0 +1,72 @@
+"""Issue 13: the pre-period calibrated interval (``its.calibrate``) and the checks carried by the result.
+
+Mechanics only (coverage is measured by ``benchmarks/stress_study.py``, docs/simulation_study.md); SIMULATED.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamits.data.stress import HORIZON_DAYS, simulate_stress
+from spamits.errors import ModelFitWarning, ModelSpecError
+from spamits.its import fit
+from spamits.its.calibrate import block_errors, calibrated_impact
+
+
+def _fit(case: str, seed: int = 0):
+    frame = simulate_stress(case, seed=seed)
+    y, pos = frame["observed"], int(frame.attrs["settings"]["n_pre"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a normal fit leaks no warning
+        return fit(y, y.index[pos], effect="decay", seasonality="dow", n_draws=400), frame, pos
+
+
+def test_calibrated_impact_keeps_the_point_and_widens_on_bursts():
+    res, frame, pos = _fit("bursts", seed=2)
+    window = (res.y.index[pos], res.y.index[pos + HORIZON_DAYS - 1])
+    plain, cal = res.impact(*window), calibrated_impact(res, *window)
+    assert cal["relative"] == plain["relative"] and cal["interval"] == "pre-period calibrated"
+    assert cal["relative_low"] < cal["relative"] < cal["relative_high"]
+    assert cal["relative_high"] - cal["relative_low"] > plain["relative_high"] - plain["relative_low"]
+    assert calibrated_impact(res, *window) == cal  # fixed seed: the same interval every call
+    errors = block_errors(res, HORIZON_DAYS)
+    assert errors.size == pos - HORIZON_DAYS + 1 and np.all(np.isfinite(errors))
+
+
+def test_calibration_needs_enough_pre_period_blocks():
+    res, _, pos = _fit("conforming")
+    with pytest.raises(ModelSpecError, match="windows"):
+        block_errors(res, pos)
+
+
+def test_burst_days_found_on_a_seeded_burst_series():
+    res, frame, pos = _fit("bursts", seed=1)
+    days = res.burst_days
+    assert isinstance(days, pd.DatetimeIndex) and len(days) > 5
+    truth = frame.index[:pos][frame["burst"].to_numpy()[:pos]]
+    assert days.isin(truth).mean() > 0.9
+    assert len(_fit("conforming", seed=1)[0].burst_days) <= 2
+
+
+def test_prechecks_warn_and_name_the_earlier_break():
+    res, frame, pos = _fit("earlier-event", seed=0)
+    with pytest.warns(ModelFitWarning, match="break in the pre-period level"):
+        check = res.prechecks
+    assert check.break_found
+    assert abs((check.break_date - frame.index[pos - 120]).days) <= 21
+
+
+def test_low_counts_fit_or_raise_a_clear_error():
+    for seed in range(6):
+        frame = simulate_stress("low-counts", seed=seed)
+        y, pos = frame["observed"], int(frame.attrs["settings"]["n_pre"])
+        try:
+            res = fit(y, y.index[pos], effect="decay", seasonality="dow", n_draws=200)
+        except ModelSpecError:
+            continue
+        out = calibrated_impact(res, y.index[pos], y.index[pos + HORIZON_DAYS - 1])
+        assert np.isfinite([out["relative_low"], out["relative_high"]]).all()
