@@ -49,6 +49,8 @@ def test_burst_days_found_on_a_seeded_burst_series():
     assert isinstance(days, pd.DatetimeIndex) and len(days) > 5
     truth = frame.index[:pos][frame["burst"].to_numpy()[:pos]]
     assert days.isin(truth).mean() > 0.9
+    with pytest.warns(ModelFitWarning, match="calibrated_impact"):  # the warning names the option to use
+        assert res.prechecks.bursts["date"].isin(days).all()
     assert len(_fit("conforming", seed=1)[0].burst_days) <= 2
 
 
