@@ -18,6 +18,9 @@ realised truth.  Methods (:data:`METHODS`):
 * ``local-level``: statsmodels ``UnobservedComponents`` (local level + AR(1) irregular) on ``log(y + 1)`` with
   day-of-week dummies and the decay column at the default fit's decay rate as regressors; the relative effect
   is ``sum(y)/sum(y·exp(-ω g_k)) - 1`` with ω drawn from its normal approximation (Harvey 1989, ch. 7).
+* ``calibrated``: the default fit and point estimate; the interval from parameter draws times resampled
+  pre-period errors of 30-day window sums (:func:`spamits.its.calibrate.calibrated_impact`; Chernozhukov,
+  Wüthrich & Zhu 2021).
 
 Hourly series are fitted on 24-hour bins that start at the cut-off hour (:func:`spamits.data.stress.
 daily_bins`), so the 30 bins hold exactly the truth's 720 hours.  Everything here is SIMULATED.
