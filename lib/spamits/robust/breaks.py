@@ -20,6 +20,7 @@ from spamits.robust._common import (
     _prepare,
     batched_kwargs,
     default_min_periods,
+    stamp,
 )
 
 # --- unknown break date -------------------------------------------------------------------------------------
@@ -50,16 +51,25 @@ class BreakResult:
     simulated: bool = False
     source: str = ""
 
+    @property
+    def hourly(self) -> bool:
+        """True for a scan of an hourly series (candidates one hour apart): times are given with their hour."""
+        dates = self.table["date"]
+        return len(dates) > 1 and bool((dates.iloc[1] - dates.iloc[0]) < pd.Timedelta(days=1))
+
+    def _when(self, when: pd.Timestamp) -> str:
+        return pd.Timestamp(when).strftime("%Y-%m-%d %H:%M") if self.hourly else stamp(when)
+
     def summary(self) -> str:
         head = f"{SIMULATED}: " if self.simulated else ""
         best = self.table.loc[self.table["date"] == self.date].iloc[0]
         return "\n".join([
             f"{head}Break-date scan ({self.spec['family']}, {self.spec['effect']}, errors {self.spec['errors']})",
-            f"  candidates: {len(self.table)} ({self.table['date'].iloc[0].date()} to "
-            f"{self.table['date'].iloc[-1].date()})",
-            f"  best date: {self.date.date()} (LR {self.statistic:.4g}, sup-Wald {self.wald:.4g})",
-            f"  {100 * (1 - self.spec['alpha']):.0f}% confidence set: {self.date_low.date()} to "
-            f"{self.date_high.date()} (inflation {self.inflation:.3g})",
+            f"  candidates: {len(self.table)} ({self._when(self.table['date'].iloc[0])} to "
+            f"{self._when(self.table['date'].iloc[-1])})",
+            f"  best date: {self._when(self.date)} (LR {self.statistic:.4g}, sup-Wald {self.wald:.4g})",
+            f"  {100 * (1 - self.spec['alpha']):.0f}% confidence set: {self._when(self.date_low)} to "
+            f"{self._when(self.date_high)} (inflation {self.inflation:.3g})",
             f"  change at the best date: {100 * (math.exp(best['estimate']) - 1):+.1f}%",
         ])
 
@@ -77,7 +87,8 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     post-period level shift rather than the drop.  ``trim`` (default
     :func:`default_min_periods`) is the number of observed periods kept on each side of every candidate.
     ``errors="ar1"`` (the default; feasible GLS in ``its.fit``) is scanned as ``"ar1-sandwich"``
-    (:func:`batched_kwargs`).
+    (:func:`batched_kwargs`).  On an hourly series the candidates are hours (``start``/``end`` may carry a time,
+    ``trim`` is in hours) and the result's dates carry their hour: "at what hour did the level break?".
     """
     _check_kwargs("break_scan", fit_kwargs, _BATCH_KEYWORDS)
     kwargs = batched_kwargs({"effect": "step", **fit_kwargs})
@@ -103,7 +114,7 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
                           "ci_high": cells["ci_high"], "statistic": lr, "wald": wald,
                           "in_set": in_set})
     spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs["errors"],
-            "alpha": alpha, "seasonality": kwargs.get("seasonality"), "trim": int(_trim(prep, trim, kwargs)),
+            "alpha": alpha, "seasonality": prep.seasonality, "trim": int(_trim(prep, trim, kwargs)),
             "decay_rate": delta}
     sim = bool(y.attrs.get("simulated", False))
     return BreakResult(dates[best], dates[in_set].min(), dates[in_set].max(), float(lr[best]), float(wald.max()),
@@ -135,7 +146,7 @@ def _scan_starts(prep: its_pkg.ITSModel, start: object, end: object, trim: int |
     starts = np.flatnonzero(ok)
     if starts.size == 0:
         raise ModelSpecError(f"break_scan: no candidate dates between start={start!r} and end={end!r} with trim={t} "
-                             f"periods on each side ({index[0].date()} to {index[-1].date()})")
+                             f"periods on each side ({stamp(index[0])} to {stamp(index[-1])})")
     return starts
 
 
@@ -143,15 +154,18 @@ def describe_break(result: BreakResult, catalog_date: object = None) -> str:
     """A sentence comparing the data's break date (and its confidence set) with the catalog date."""
     sim = f"{SIMULATED} data. " if result.simulated else ""
     level = 100 * (1 - result.spec["alpha"])
-    text = (f"{sim}The data put the sharpest level break on {result.date.date()} ({level:.0f}% confidence set "
-            f"{result.date_low.date()} to {result.date_high.date()}).")
+    when = result._when
+    on = "at" if result.hourly else "on"
+    text = (f"{sim}The data put the sharpest level break {on} {when(result.date)} ({level:.0f}% confidence set "
+            f"{when(result.date_low)} to {when(result.date_high)}).")
     if catalog_date is None:
         return text
     cat = pd.Timestamp(catalog_date)
-    days = (result.date - cat).days
+    unit, step = ("hour", pd.Timedelta(hours=1)) if result.hourly else ("day", pd.Timedelta(days=1))
+    gap = int((result.date - cat) // step)
     inside = result.date_low <= cat <= result.date_high
-    rel = "the same day as" if days == 0 else f"{abs(days)} day{'s' if abs(days) != 1 else ''} " + (
-        "after" if days > 0 else "before")
-    return (f"{text} That is {rel} the catalog date {cat.date()}, which is "
+    rel = f"the same {unit} as" if gap == 0 else f"{abs(gap)} {unit}{'s' if abs(gap) != 1 else ''} " + (
+        "after" if gap > 0 else "before")
+    return (f"{text} That is {rel} the catalog date {when(cat)}, which is "
             f"{'inside' if inside else 'outside'} the set.")
 
