@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one BLAS thread per worker:
+    os.environ.setdefault(_name, "1")  # threaded BLAS on a shared 2-core machine spends its time waiting
+
+import numpy as np  # noqa: E402 - after the thread settings
+import pandas as pd  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 EVENT = pd.Timestamp("2008-11-11 21:00")  # the SIMULATED cut-off hour (a simulation parameter)
@@ -113,12 +117,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, choices=(1, 2))
     parser.add_argument("--tag", default="hourly")
     parser.add_argument("--summarise", action="store_true", help="only summarise the runs CSV written so far")
+    parser.add_argument("--append", action="store_true", help="append to the runs CSV (e.g. the seeds after an "
+                        "interrupted run: --first-seed N) instead of starting it afresh")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     path = OUT / f"{args.tag}_runs.csv"
     if not args.summarise:
         tasks = [(args.first_seed + i, i % args.scan_every == 0) for i in range(args.seeds)]
-        pd.DataFrame(columns=COLUMNS).to_csv(path, index=False)
+        if not (args.append and path.exists()):
+            pd.DataFrame(columns=COLUMNS).to_csv(path, index=False)
         start = time.perf_counter()
         with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
             for row in pool.map(run_one, tasks, chunksize=4):
