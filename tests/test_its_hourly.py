@@ -107,3 +107,12 @@ def test_break_scan_finds_the_hour(quiet: pd.DataFrame, decay_fit: its.ITSResult
     assert len(scan.table) == 13 and scan.spec["seasonality"] == "hod+dow"
     assert "SIMULATED" in scan.summary() and ":00" in robust.describe_break(scan, event)
     assert "hour" in robust.describe_break(scan, event)
+
+
+def test_placebo_and_window_sweep_in_hours(quiet: pd.DataFrame) -> None:
+    y = quiet["observed"]
+    placebo = robust.placebo_in_time(y, EVENT, min_pre=24 * 29, min_post=24 * 29, effect="step")
+    assert placebo.unit == "hours" and placebo.spec["data_end"] == "2008-11-11 20:00"
+    assert placebo.n == 1440 - 2 * 24 * 29 + 1 and "21:00" in placebo.summary()
+    sweep = robust.window_sweep(y, EVENT, pre=(720,), post=(360,), effect="step")
+    assert list(sweep["window"].unique()) == ["720 pre / 360 post"] and (sweep["ratio"] < 1).all()
