@@ -18,7 +18,7 @@ Rows are appended to ``benchmarks/results/<tag>_runs.csv`` as they finish (a par
 goes to ``<tag>_table.json``.  Two worker processes at most.
 
     PYTHONPATH=lib .venv/bin/python benchmarks/hourly_study.py [--seeds 1000] [--scan-every 20] [--jobs 2]
-        [--tag hourly] [--summarise]
+        [--tag hourly] [--errors ar1] [--summarise] [--append]
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ COLUMNS = ["seed", "ok", "error", "relative", "relative_low", "relative_high", "
            "break_error_hours", "break_low", "break_high", "break_in_set", "seconds"]
 
 
-def run_one(task: tuple[int, bool]) -> dict:
+def run_one(task: tuple[int, bool, str]) -> dict:
     """Fit one SIMULATED hourly series (and scan it for the break hour when asked): one row of COLUMNS."""
     from spamits import its, robust
     from spamits.data.stress import simulate_stress
 
-    seed, scan = task
+    seed, scan, errors = task
     start = time.perf_counter()
     row: dict = {c: np.nan for c in COLUMNS}
     row.update(seed=seed, ok=False, error="")
@@ -61,7 +61,7 @@ def run_one(task: tuple[int, bool]) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = its.fit(y, EVENT, effect="decay", n_draws=1000)
+            res = its.fit(y, EVENT, effect="decay", errors=errors, n_draws=1000)
             imp = res.impact(y.index[pos], y.index[pos + truth["horizon_periods"] - 1])
             eff = res.effects.set_index("term")
             hl = eff.loc["half_life"]
@@ -113,7 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1000)
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--scan-every", type=int, default=20, help="break-scan every k-th series")
+    parser.add_argument("--scan-every", type=int, default=20, help="break-scan every k-th series (0: none)")
+    parser.add_argument("--errors", default="ar1", help="error model of the fits (default: its.fit's, ar1)")
     parser.add_argument("--jobs", type=int, default=2, choices=(1, 2))
     parser.add_argument("--tag", default="hourly")
     parser.add_argument("--summarise", action="store_true", help="only summarise the runs CSV written so far")
@@ -123,7 +124,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"{args.tag}_runs.csv"
     if not args.summarise:
-        tasks = [(args.first_seed + i, i % args.scan_every == 0) for i in range(args.seeds)]
+        tasks = [(args.first_seed + i, args.scan_every > 0 and i % args.scan_every == 0, args.errors)
+                 for i in range(args.seeds)]
         if not (args.append and path.exists()):
             pd.DataFrame(columns=COLUMNS).to_csv(path, index=False)
         start = time.perf_counter()
@@ -136,7 +138,7 @@ def main() -> None:
     n_ok = table["n"] - table["failed"]
     table["mc_se_coverage_relative_30d"] = _binomial_se(table["coverage_relative_30d"], n_ok)
     table["mc_se_coverage_half_life"] = _binomial_se(table["coverage_half_life"], n_ok)
-    table.update(first_seed=args.first_seed, jobs=args.jobs, scan_every=args.scan_every,
+    table.update(first_seed=args.first_seed, jobs=args.jobs, errors=args.errors, scan_every=args.scan_every,
                  scan_window_hours=SCAN_HOURS)
     (OUT / f"{args.tag}_table.json").write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(table, indent=1))
