@@ -116,3 +116,14 @@ def test_placebo_and_window_sweep_in_hours(quiet: pd.DataFrame) -> None:
     assert placebo.n == 1440 - 2 * 24 * 29 + 1 and "21:00" in placebo.summary()
     sweep = robust.window_sweep(y, EVENT, pre=(720,), post=(360,), effect="step")
     assert list(sweep["window"].unique()) == ["720 pre / 360 post"] and (sweep["ratio"] < 1).all()
+
+
+def test_break_scan_profiled_over_decay_rates_finds_the_hour_knowing_only_the_day(quiet: pd.DataFrame) -> None:
+    rates = [0.5 ** (1 / h) for h in (6, 24, 96)]
+    scan = robust.break_scan(quiet["observed"], "2008-11-11 12:00", "2008-11-12 06:00", effect="decay",
+                             decay_rate=rates)
+    assert abs((scan.date - pd.Timestamp(EVENT)) / pd.Timedelta(hours=1)) <= 2
+    assert scan.spec["decay_rate"] in rates and scan.spec["decay_rates"] == rates
+    assert set(scan.table["decay_rate"]) <= set(rates)
+    with pytest.raises(ModelSpecError, match="decay_rate"):
+        robust.break_scan(quiet["observed"], effect="decay", decay_rate=[0.5, 1.5])

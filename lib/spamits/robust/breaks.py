@@ -84,7 +84,11 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     quasi-Poisson: the Poisson statistic over the dispersion).  A decaying effect (``effect="decay"``) is
     scanned with its decay rate fixed at ``decay_rate`` for every candidate (e.g. the rate fitted at the
     catalog date, ``PlaceboResult.spec["decay_rate"]``): a step scan of a fading drop finds the middle of the
-    post-period level shift rather than the drop.  ``trim`` (default
+    post-period level shift rather than the drop.  ``decay_rate`` may also be a list of rates (e.g. half-lives of
+    3 to 192 hours, ``0.5 ** (1 / h)``): each candidate's statistic is then the largest over the rates (the
+    date's likelihood profiled over that grid), the table gains a ``decay_rate`` column and ``spec["decay_rate"]``
+    is the rate at the best date; use it when the decay rate is not known, e.g. the hour of a cut-off
+    known only to the day.  ``trim`` (default
     :func:`default_min_periods`) is the number of observed periods kept on each side of every candidate.
     ``errors="ar1"`` (the default; feasible GLS in ``its.fit``) is scanned as ``"ar1-sandwich"``
     (:func:`batched_kwargs`).  On an hourly series the candidates are hours (``start``/``end`` may carry a time,
@@ -92,17 +96,19 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
     """
     _check_kwargs("break_scan", fit_kwargs, _BATCH_KEYWORDS)
     kwargs = batched_kwargs({"effect": "step", **fit_kwargs})
-    if kwargs["effect"] == "decay" and not (isinstance(decay_rate, float | int) and 0 < decay_rate < 1):
-        raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), got "
-                             f"{decay_rate!r}; e.g. the rate fitted at the catalog date")
+    rates = _decay_rates(decay_rate) if kwargs["effect"] == "decay" else [None]
     prep = _prepare(y, None, kwargs)
     y = prep.y
     starts = _scan_starts(prep, start, end, trim, kwargs)
-    delta = float(decay_rate) if kwargs["effect"] == "decay" else None
-    batch = prep.fit_batch(starts, delta=delta, model_based=True)
-    beta, se, se_iid = batch.estimate, batch.std_err, batch.std_err_model_based
+    null = prep.fit_null()
+    fits = []  # per rate: estimate, std_err, model-based std_err, LR statistic, each (D,)
+    for delta in rates:
+        batch = prep.fit_batch(starts, delta=delta, model_based=True)
+        fits.append((batch.estimate, batch.std_err, batch.std_err_model_based, prep.likelihood_ratio(batch.fit, null)))
+    stacked = np.stack([np.stack(f) for f in fits])  # (R, 4, D)
+    pick = np.argmax(stacked[:, 3, :], axis=0)  # per candidate, the rate of the largest LR (profile over rates)
+    beta, se, se_iid, lr = stacked[pick, :, np.arange(len(starts))].T
     family = prep.family
-    lr = prep.likelihood_ratio(batch.fit, prep.fit_null())
     alpha = float(kwargs.get("alpha", 0.05))
     wald = (beta / se) ** 2
     best = int(np.argmax(lr))
@@ -115,10 +121,24 @@ def break_scan(y: pd.Series, start: object = None, end: object = None, *, trim: 
                           "in_set": in_set})
     spec = {"family": family, "effect": kwargs["effect"], "errors": kwargs["errors"],
             "alpha": alpha, "seasonality": prep.seasonality, "trim": int(_trim(prep, trim, kwargs)),
-            "decay_rate": delta}
+            "decay_rate": rates[int(pick[best])]}
+    if len(rates) > 1:  # profiled over a grid of rates: the rate of each candidate's statistic
+        table.insert(1, "decay_rate", np.asarray(rates, dtype=float)[pick])
+        spec["decay_rates"] = [float(r) for r in rates]
     sim = bool(y.attrs.get("simulated", False))
     return BreakResult(dates[best], dates[in_set].min(), dates[in_set].max(), float(lr[best]), float(wald.max()),
                        inflation, _label(table, sim), spec, sim, str(y.attrs.get("source", "")))
+
+
+def _decay_rates(decay_rate: object) -> list[float]:
+    """``decay_rate`` of a decay scan as a list of rates in (0, 1): one number, or a non-empty sequence."""
+    values = list(decay_rate) if isinstance(decay_rate, list | tuple | np.ndarray) else [decay_rate]
+    if not values or not all(isinstance(v, float | int | np.floating) and not isinstance(v, bool) and 0 < v < 1
+                             for v in values):
+        raise ModelSpecError(f"break_scan: effect='decay' needs decay_rate (fixed for all candidates) in (0, 1), or a "
+                             f"list of such rates to profile over, got {decay_rate!r}; e.g. the rate fitted at the "
+                             "catalog date")
+    return [float(v) for v in values]
 
 
 def _trim(prep: its_pkg.ITSModel, trim: int | None, kwargs: dict) -> int:
