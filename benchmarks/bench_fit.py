@@ -7,7 +7,11 @@ fit with its effects table (every interval: level, slope, and for decay the prof
 decay rate and half-life); ``fit+effects+impact`` adds the 30-day impact with its simulated interval.
 Prints medians and the ratio spamits/baseline; nothing is asserted (tests never assert wall-clock times).
 
-    .venv/bin/python benchmarks/bench_fit.py [--repeat 7] [--days 730]
+``--hourly``: the hourly decay fit instead, on the SIMULATED hourly stress series (90 days, 2,160 hours,
+``spamits.data.stress.simulate_stress("hourly")``), default seasonality (``"auto"``: hour of day + day of
+week) and errors; baseline: statsmodels GLM NB on the same hod+dow design with a step at the cut-off hour.
+
+    .venv/bin/python benchmarks/bench_fit.py [--repeat 7] [--days 730] [--hourly]
 """
 
 from __future__ import annotations
@@ -42,7 +46,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--days", type=int, default=730, help="series length in days (event in the middle)")
+    parser.add_argument("--hourly", action="store_true", help="the hourly decay fit (90 days, 2,160 hours)")
     args = parser.parse_args()
+    if args.hourly:
+        hourly(args.repeat)
+        return
     half = args.days // 2
     frame = simulate("mccolo", seed=0, n_pre=half, n_post=args.days - half)
     y = frame["observed"]
@@ -74,6 +82,44 @@ def main() -> None:
     print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
     for label, spent in medians.items():
         print(f"{label:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
+
+
+def hourly(repeat: int) -> None:
+    """Hourly decay fit on 90 days (2,160 hours) against statsmodels GLM NB on the same design with a step."""
+    from spamits.data.stress import simulate_stress
+
+    frame = simulate_stress("hourly", seed=0)
+    y = frame["observed"]
+    event = "2008-11-11 21:00"
+    pos = int(frame.attrs["settings"]["n_pre"])
+    n = len(y)
+    t = np.arange(n)
+    hod = np.eye(24)[y.index.hour][:, 1:]
+    dow = np.eye(7)[y.index.day_of_week][:, 1:]
+    X = np.column_stack([np.ones(n), t / n, hod, dow, (t >= pos).astype(float)])
+
+    def baseline() -> None:
+        sm.GLM(y.to_numpy(), X, family=sm.families.NegativeBinomial(alpha=0.03)).fit()
+
+    def fit_effects() -> None:
+        _ = its.fit(y, event, effect="decay").effects
+
+    def fit_impact() -> None:
+        res = its.fit(y, event, effect="decay")
+        _ = res.effects
+        res.impact(y.index[pos], y.index[pos + 719])
+
+    cases = [("statsmodels GLM NB (baseline)", baseline), ("spamits hourly decay fit+effects", fit_effects),
+             ("spamits hourly decay fit+effects+impact", fit_impact)]
+    load = os.getloadavg()[0]
+    medians = _median_times(cases, repeat)
+    base = medians["statsmodels GLM NB (baseline)"]
+    print(f"series: {n} hours (SIMULATED hourly stress case, seed 0), repeat={repeat}")
+    print(f"load average at the start and end: {load:.2f}, {os.getloadavg()[0]:.2f}")
+    print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
+    for label, spent in medians.items():
+        print(f"{label:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
+
 
 if __name__ == "__main__":
     main()

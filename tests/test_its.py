@@ -64,7 +64,8 @@ def _row(result: ITSResult, term: str, event: str | None = None) -> pd.Series:
 def test_fit_signature_has_the_contract_keywords_and_defaults():
     params = inspect.signature(fit).parameters
     assert list(params)[:2] == ["y", "events"]
-    expected = {"family": "negbin", "effect": "step", "seasonality": None, "errors": "ar1", "offset": None,
+    # seasonality "auto" (issue 13): None on daily, weekly and monthly series as before, "hod+dow" on hourly ones
+    expected = {"family": "negbin", "effect": "step", "seasonality": "auto", "errors": "ar1", "offset": None,
                 "control": None, "alpha": 0.05}
     for name, default in expected.items():
         assert params[name].kind is inspect.Parameter.KEYWORD_ONLY, name

@@ -115,9 +115,12 @@ def test_irregular_hourly_rows_are_named(tmp_path):
         data.load(_write(tmp_path, [d.strftime("%Y-%m-%dT%H:00:00Z") for d in switch]))
 
 
-def test_hourly_series_are_refused_by_fit_with_a_spamits_error():
+def test_hourly_series_are_fitted_at_hourly_resolution():  # issue 13: fit takes hourly series
+    y = data.load("hourly")
+    result = fit(y, "2008-11-11 21:00", effect="decay", n_draws=200)
+    assert result.freq == "H" and result.unit == "hours" and result.seasonality == "hod+dow"
     with pytest.raises(ModelSpecError, match="not supported"):
-        fit(data.load("hourly"), "2008-11-11 21:00", effect="decay")
+        fit(y.resample("3h").sum(), "2008-11-11 21:00", effect="decay")
 
 
 def test_stress_study_on_a_few_seeds_covers_and_masks_bursts():

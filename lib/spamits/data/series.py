@@ -242,6 +242,11 @@ def _check_sorted(dates: pd.DatetimeIndex, path: str) -> None:
 
 
 
+def _when(stamp: pd.Timestamp) -> str:
+    """A period's start: its date, with the hour (UTC) when it is not a midnight (hourly series)."""
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def describe(y: pd.Series) -> DisplayTable:
     """A (field, value) table saying what a series is: SIMULATED or real, source, span, gaps; shown in full."""
     check_series(y, "y", regular=False)
@@ -252,8 +257,8 @@ def describe(y: pd.Series) -> DisplayTable:
         ("title", y.attrs.get("title", "")),
         ("source", y.attrs.get("source", "")),
         ("unit", y.attrs.get("unit", "count per period")),
-        ("first period", y.index[0].date().isoformat()),
-        ("last period", y.index[-1].date().isoformat()),
+        ("first period", _when(y.index[0])),
+        ("last period", _when(y.index[-1])),
         ("periods", str(len(y))),
         ("missing periods (not filled)", str(gaps)),
         ("mean per period", f"{float(y.mean()):.1f}"),

@@ -61,12 +61,14 @@ def effects_table(result: object, caption: str = "Effect of each event") -> Disp
                        "interval from the profile likelihood (asymmetric; ∞: no upper bound).")
 
 
-def impact_table(result: object, horizons: tuple[int, ...] = (7, 30, 90)) -> DisplayTable:
-    """``result.impact_table`` for people: relative (%) and cumulative (messages) effect per window."""
+def impact_table(result: object, horizons: tuple[int, ...] | None = None) -> DisplayTable:
+    """``result.impact_table`` for people: relative (%) and cumulative (messages) effect per window (default
+    horizons: 7, 30 and 90 periods; 24, 168 and 720 hours on hourly series)."""
     frame = result.impact_table(horizons=horizons)
     shown = pd.DataFrame({
         "window": frame["window"],
-        "dates": [f"{fmt_date(a)} to {fmt_date(b)}" for a, b in zip(frame["start"], frame["end"], strict=True)],
+        "dates": [f"{a} to {b}" if result.freq == "H" else f"{fmt_date(a)} to {fmt_date(b)}"
+                  for a, b in zip(frame["start"], frame["end"], strict=True)],
         "observed (messages)": [fmt_count(v) for v in frame["observed"]],
         "counterfactual (messages)": [fmt_count(v) for v in frame["counterfactual"]],
         f"relative effect [{_level(result.alpha)}]": [fmt_interval(*v) for v in zip(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from spamits.its._hourly import AUTO
 from spamits.its._result import ITSResult
 from spamits.its.errormodels import DEFAULT_ERRORS
 from spamits.its.model import ITSModel
@@ -18,7 +19,7 @@ def fit(
     *,
     family: str = "negbin",
     effect: str | Sequence[str] = "step",
-    seasonality: str | int | None = None,
+    seasonality: str | int | None = AUTO,
     errors: str = DEFAULT_ERRORS,
     offset: pd.Series | np.ndarray | None = None,
     control: pd.Series | pd.DataFrame | None = None,
@@ -31,18 +32,23 @@ def fit(
 
     Parameters
     ----------
-    y : Series of counts (or positive rates) on a regular DatetimeIndex with ``freq`` set (daily, weekly or
-        monthly).  Missing periods (NaN) are left out of the estimation, never filled.
+    y : Series of counts (or positive rates) on a regular DatetimeIndex with ``freq`` set (hourly, daily, weekly
+        or monthly; hourly timestamps are naive UTC).  Missing periods (NaN) are left out of the estimation,
+        never filled.
     events : a date (str, ``Timestamp``, ``datetime``, ``date`` or ``datetime64``, without a time zone), a
         catalog id, an ``Event`` (``spamits.events.get``) or a list of them, each event once.  The period
-        containing an event's date is the first post-event period (the event date is inclusive).
+        containing an event's date is the first post-event period (the event date is inclusive).  A time of
+        day (``"2008-11-11 21:00"``, UTC) must be a whole hour on hourly series; a date alone is its midnight.
+        On daily, weekly or monthly series a time of day falls in the period that contains it.
     family : ``"negbin"`` (default), ``"quasipoisson"``, ``"poisson"`` or ``"gaussian-log"`` (all log link), or
         ``"gaussian-logit"`` for shares in (0, 1) or percentages (effects as odds ratios and percentage points).
     effect : per event (one string or one per event): ``"step"`` (level change), ``"slope"`` (trend change per
         period), ``"step+slope"`` or ``"decay"`` (an immediate change ω fading geometrically, ω·δ^k k periods
         after the event; δ is estimated by profile likelihood).
-    seasonality : ``None``, ``"dow"`` (day-of-week dummies, daily data) or an int k (k Fourier pairs at the
-        natural period: 7 for daily, 52 for weekly, 12 for monthly data).
+    seasonality : ``"auto"`` (default: ``"hod+dow"`` on hourly series, ``None`` otherwise), ``None``, ``"dow"``
+        (day-of-week dummies, daily or hourly data), ``"hod"`` (hour-of-day dummies, hourly data), ``"hod+dow"``
+        (both) or an int k (k Fourier pairs at the natural period: 24 for hourly, 7 for daily, 52 for weekly,
+        12 for monthly data).
     errors : ``"ar1"`` (default): feasible GLS — a first independence fit gives the AR(1)+white-noise process
         of the residuals, and the coefficients (decay rates included) are re-estimated with the data whitened
         by it (Prais-Winsten for the Gaussian families, quasi-likelihood/GEE with that working correlation for

@@ -15,9 +15,10 @@ import pandas as pd
 from spamits.data import period_position
 from spamits.errors import ModelSpecError
 from spamits.its import terms
+from spamits.its._hourly import stamp
 
 EFFECTS = ("step", "slope", "step+slope", "decay")
-FIT_FREQS = ("D", "W", "M")
+FIT_FREQS = ("H", "D", "W", "M")
 NATURAL_PERIOD = {f: terms.NATURAL_PERIOD[f] for f in FIT_FREQS}  # periods per seasonal cycle
 UNIT = {f: terms.UNIT[f] for f in FIT_FREQS}
 
@@ -54,12 +55,12 @@ def effect_terms(effect: str, label: str, date: object, delta: float | None = No
 
 
 def fit_freq(index: pd.DatetimeIndex) -> str:
-    """'D', 'W' or 'M' for a daily, weekly or monthly index (``freq`` must be set): the frequencies a fit takes
-    (hourly series have their terms, ``terms.HourOfDay``, but no fit yet)."""
+    """'H', 'D', 'W' or 'M' for an hourly, daily, weekly or monthly index (``freq`` must be set): the
+    frequencies a fit takes (hourly: every hour, UTC; see ``spamits.its._hourly``)."""
     freq = terms.freq_code(index)
     if freq not in FIT_FREQS:
-        raise ModelSpecError(f"y: frequency {index.freq.rule_code!r} is not supported; use daily, weekly or "
-                             "monthly data")
+        raise ModelSpecError(f"y: frequency {index.freq.rule_code!r} is not supported; use hourly, daily, "
+                             "weekly or monthly data")
     return freq
 
 
@@ -78,8 +79,8 @@ def event_position(index: pd.DatetimeIndex, date: pd.Timestamp) -> int:
     """Position of the first period whose span contains or follows ``date`` (event inclusive)."""
     pos = period_position(index, date)
     if pos >= len(index) or date < index[0]:
-        raise ModelSpecError(f"events: {date.date()} is outside the series ({index[0].date()} to "
-                             f"{index[-1].date()}); widen the window or pick another event")
+        raise ModelSpecError(f"events: {stamp(date)} is outside the series ({stamp(index[0])} to "
+                             f"{stamp(index[-1])}); widen the window or pick another event")
     return pos
 
 

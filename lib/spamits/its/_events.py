@@ -17,14 +17,16 @@ import pandas as pd
 
 from spamits import events as catalog
 from spamits.errors import ModelSpecError, UnknownEventError
+from spamits.its._hourly import stamp
 
 DATE_TYPES = (pd.Timestamp, dt.datetime, dt.date, np.datetime64)
 
 
 @dataclass(frozen=True)
 class EventRef:
-    """One event as a fit names it: ``label`` (catalog id, or the ISO date of a bare date), ``date`` (the
-    first post-event day, inclusive) and ``earliest`` (the catalog's ``date_lo``, else ``date``)."""
+    """One event as a fit names it: ``label`` (catalog id, or the ISO date of a bare date, with ``HH:MM`` when
+    it has a time of day), ``date`` (in the first post-event period, inclusive; naive UTC) and ``earliest``
+    (the catalog's ``date_lo``, else ``date``)."""
 
     label: str
     date: pd.Timestamp
@@ -47,7 +49,7 @@ def as_event(item: object, what: str = "events") -> EventRef:
         return _from_string(item, what)
     if isinstance(item, DATE_TYPES):
         date = _naive(pd.Timestamp(item), what, item)
-        return EventRef(date.date().isoformat(), date, date)
+        return EventRef(stamp(date), date, date)
     if hasattr(item, "id") and hasattr(item, "date") and not callable(item.date):  # an Event-like record
         date = _naive(pd.Timestamp(item.date), what, item)
         earliest = getattr(item, "date_lo", None)
@@ -64,7 +66,7 @@ def _from_string(item: str, what: str) -> EventRef:
         date = None
     if date is not None and not pd.isna(date):
         date = _naive(date, what, item)
-        return EventRef(date.date().isoformat(), date, date)
+        return EventRef(stamp(date), date, date)
     try:
         return as_event(catalog.get(item), what)
     except UnknownEventError as exc:
@@ -101,5 +103,5 @@ def _check_distinct(refs: Sequence[EventRef], what: str) -> None:
             if key in seen:
                 other = seen[key]
                 raise ModelSpecError(f"{what}: the same event is given twice ({other.label!r} and {ref.label!r}, "
-                                     f"both on {ref.date.date()}); give each event once")
+                                     f"both on {stamp(ref.date)}); give each event once")
             seen[key] = ref

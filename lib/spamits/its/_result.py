@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import signal, stats
 
 from spamits.errors import ModelSpecError
+from spamits.its import _hourly as hourly
 from spamits.its import precheck as precheck_mod
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
@@ -84,7 +85,7 @@ class ITSResult:
 
     @property
     def unit(self) -> str:
-        """Unit of slopes and half-lives: days, weeks or months."""
+        """Unit of slopes, half-lives and recovery times: hours, days, weeks or months."""
         return UNIT[self.freq]
 
     @property
@@ -339,15 +340,17 @@ class ITSResult:
         q = [self.alpha / 2, 1 - self.alpha / 2]
         rel_lo, rel_hi = np.quantile(observed / cf_draws - 1, q)
         cum_lo, cum_hi = np.quantile(observed - cf_draws, q)
-        return {"start": t0.date().isoformat(), "end": t1.date().isoformat(), "periods": int(rows.size),
+        return {"start": hourly.stamp(t0), "end": hourly.stamp(t1), "periods": int(rows.size),
                 "observed": observed, "counterfactual": cf_sum,
                 "relative": observed / cf_sum - 1, "relative_low": float(rel_lo), "relative_high": float(rel_hi),
                 "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi)}
 
-    def impact_table(self, horizons: tuple[int, ...] = (7, 30, 90)) -> pd.DataFrame:
-        """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series,
-        and the whole post period: one row each, with its ``window`` (text) and ``horizon`` (h periods, as a
-        field, nullable ``Int64``; missing for the whole post period)."""
+    def impact_table(self, horizons: tuple[int, ...] | None = None) -> pd.DataFrame:
+        """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series
+        (default 7, 30 and 90 periods; 24, 168 and 720 hours on hourly series), and the whole post period: one
+        row each, with its ``window`` (text) and ``horizon`` (h periods, as a field, nullable ``Int64``; missing
+        for the whole post period)."""
+        horizons = hourly.horizons(self.freq) if horizons is None else horizons
         index = self.y.index
         first = self.specs[0].position
         rows = []

@@ -16,6 +16,7 @@ import pandas as pd
 
 from spamits.errors import ModelFitWarning, ModelSpecError, warn
 from spamits.its import _design as design
+from spamits.its import _hourly as hourly
 from spamits.its import _inputs as inputs
 from spamits.its import batch as bf
 from spamits.its._events import EventRef, as_events
@@ -43,15 +44,16 @@ class ITSModel:
 
     ``events`` may be None for a model used only for batched scans (:meth:`fit_batch`); :meth:`fit` needs at
     least one event.  Every bad input raises :class:`~spamits.errors.ModelSpecError` naming the argument.
-    Attributes (read-only): ``y`` (on the model's scale: shares for ``gaussian-logit``), ``freq`` (``"D"``,
-    ``"W"`` or ``"M"``), ``specs`` (one ``EventSpec`` per event, in time order), ``design`` (the baseline
+    Attributes (read-only): ``y`` (on the model's scale: shares for ``gaussian-logit``), ``freq`` (``"H"``,
+    ``"D"``, ``"W"`` or ``"M"``), ``seasonality`` (as fitted: ``"auto"`` resolved by ``spamits.its._hourly``),
+    ``specs`` (one ``EventSpec`` per event, in time order), ``design`` (the baseline
     ``terms.Design``: constant, trend, seasonal and control terms), ``baseline`` (its matrix, one row per
     period), ``log_offset`` (n,), ``observed``
     (n, bool) and the options.
     """
 
     def __init__(self, y: pd.Series, events: object, *, family: str = "negbin",
-                 effect: str | Sequence[str] = "step", seasonality: str | int | None = None,
+                 effect: str | Sequence[str] = "step", seasonality: str | int | None = hourly.AUTO,
                  errors: str = DEFAULT_ERRORS, offset: pd.Series | np.ndarray | None = None,
                  control: pd.Series | pd.DataFrame | None = None, control_mode: str = "covariate",
                  alpha: float = 0.05, n_draws: int = 2000, seed: int = 0) -> None:
@@ -66,8 +68,9 @@ class ITSModel:
         self.errors = ERROR_MODELS.get(errors).name
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")
-        self.seasonality = seasonality
         self.freq = design.fit_freq(y.index)
+        seasonality = hourly.resolve_seasonality(seasonality, self.freq)
+        self.seasonality = seasonality
         self.refs: tuple[EventRef, ...] = ()
         self.specs: tuple[design.EventSpec, ...] = ()
         self.effect = effect
@@ -104,7 +107,7 @@ class ITSModel:
 
     @property
     def natural_period(self) -> int:
-        """Periods per seasonal cycle: 7 (daily), 52 (weekly) or 12 (monthly)."""
+        """Periods per seasonal cycle: 24 (hourly), 7 (daily), 52 (weekly) or 12 (monthly)."""
         return design.NATURAL_PERIOD[self.freq]
 
     @property
@@ -197,6 +200,7 @@ def _event_specs(index: pd.DatetimeIndex, refs: Sequence[EventRef],
     for ref, eff in zip(refs, effects, strict=True):
         if eff not in design.EFFECTS:
             raise ModelSpecError(f"effect={eff!r}: must be one of {', '.join(map(repr, design.EFFECTS))}")
+        hourly.check_on_grid(index, design.fit_freq(index), ref.date)
         specs.append(design.EventSpec(ref.label, ref.date, design.event_position(index, ref.date), eff))
     positions = [s.position for s in specs]
     if len(set(positions)) != len(positions):
@@ -210,12 +214,13 @@ def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: i
     n_pre = int(obs[: specs[0].position].sum())
     need = max(p_base + 3, 8)
     if n_pre < need:
-        raise ModelSpecError(f"pre-period: {n_pre} observed periods before {specs[0].date.date()}, need at "
+        raise ModelSpecError(f"pre-period: {n_pre} observed periods before {hourly.stamp(specs[0].date)}, need at "
                              f"least {need} for this model; use a longer pre window or fewer terms")
     for spec in specs:
         if not obs[spec.position:].any():
-            raise ModelSpecError(f"y: every value from the event {spec.label!r} ({spec.date.date()}) on is missing, "
-                                 "so its effect cannot be estimated; use a window with observed post-event periods")
+            raise ModelSpecError(f"y: every value from the event {spec.label!r} ({hourly.stamp(spec.date)}) on is "
+                                 "missing, so its effect cannot be estimated; use a window with observed post-event "
+                                 "periods")
     if n_pre < 3 * design.NATURAL_PERIOD[freq]:
         warn(f"pre-period has only {n_pre} observed periods (< three seasonal cycles); estimates of the "
              "baseline will be weak", ModelFitWarning, stacklevel=4)

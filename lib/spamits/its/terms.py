@@ -51,7 +51,8 @@ def freq_code(index: pd.DatetimeIndex) -> str:
         return "W"
     if code in {"MS", "ME", "M"}:
         return "M"
-    raise ModelSpecError(f"y: frequency {freq.rule_code!r} is not supported; use daily, weekly or monthly data")
+    raise ModelSpecError(f"y: frequency {freq.rule_code!r} is not supported; use hourly, daily, weekly or "
+                         "monthly data")
 
 
 def absolute_position(index: pd.DatetimeIndex) -> np.ndarray:
@@ -304,7 +305,8 @@ def seasonal_terms(seasonality: object, freq: str) -> tuple[DeterministicTerm, .
             raise ModelSpecError(f"seasonality={seasonality}: the number of Fourier pairs must be between 1 "
                                  f"and {period // 2} at period {period}")
         return (Fourier(period, int(seasonality)),)
-    raise ModelSpecError(f"seasonality={seasonality!r}: use None, 'dow' or an int number of Fourier pairs")
+    raise ModelSpecError(f"seasonality={seasonality!r}: use None, 'dow', 'hod', 'hod+dow' (hourly data) or an "
+                         "int number of Fourier pairs")
 
 
 class Design:

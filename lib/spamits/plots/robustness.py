@@ -90,21 +90,32 @@ def fig_sweep(table: pd.DataFrame, *, x: str, term: str = "level", title: str | 
 
 def fig_break_scan(result: object, *, catalog_date: object = None, title: str | None = None,
                    source: str | None = None) -> go.Figure:
-    """Likelihood-ratio statistic by candidate break date, the confidence set shaded, the catalog date marked."""
+    """Likelihood-ratio statistic by candidate break date, the confidence set shaded, the catalog date marked.
+
+    An hourly scan (``result.hourly``) keeps the hour of every date (x axis and legend)."""
     sim = bool(result.simulated)
     table = result.table
+    hourly = bool(getattr(result, "hourly", False))
+
+    def x(when: object) -> str:
+        return pd.Timestamp(when).strftime("%Y-%m-%dT%H:%M") if hourly else pd.Timestamp(when).date().isoformat()
+
+    def text(when: object) -> str:
+        return pd.Timestamp(when).strftime("%Y-%m-%d %H:%M") if hourly else str(pd.Timestamp(when).date())
+
     fig = go.Figure()
-    fig.add_vrect(x0=result.date_low.date().isoformat(), x1=result.date_high.date().isoformat(),
-                  fillcolor=COLORS["band"], line_width=0, layer="below")
-    fig.add_trace(go.Scatter(x=iso_dates(pd.DatetimeIndex(table["date"])), y=rounded(table["statistic"]),
+    fig.add_vrect(x0=x(result.date_low), x1=x(result.date_high), fillcolor=COLORS["band"], line_width=0,
+                  layer="below")
+    xs = [x(d) for d in table["date"]] if hourly else iso_dates(pd.DatetimeIndex(table["date"]))
+    fig.add_trace(go.Scatter(x=xs, y=rounded(table["statistic"]),
                              mode="lines", name=sim_label("likelihood-ratio statistic", sim),
                              line={"color": COLORS["observed"], "width": 1.2}))
-    fig.add_trace(go.Scatter(x=[result.date.date().isoformat()], y=[round(float(result.statistic), 2)],
+    fig.add_trace(go.Scatter(x=[x(result.date)], y=[round(float(result.statistic), 2)],
                              mode="markers", marker={"color": COLORS["counterfactual"], "size": 10},
-                             name=sim_label(f"best date {result.date.date()} (set {result.date_low.date()} to "
-                                         f"{result.date_high.date()})", sim)))
+                             name=sim_label(f"best {'hour' if hourly else 'date'} {text(result.date)} (set "
+                                            f"{text(result.date_low)} to {text(result.date_high)})", sim)))
     if catalog_date is not None:
-        event_line(fig, catalog_date, f"catalog {pd.Timestamp(catalog_date).date()}")
+        event_line(fig, catalog_date, f"catalog {text(catalog_date)}")
     title = title or "Where does the data put the break? Likelihood profile over candidate dates"
     return finish(fig, title=sim_title(title, sim), y_title="likelihood-ratio statistic (unitless)",
                    x_title="candidate break date (UTC)", source=source or caption_source(table, result.source or None))

@@ -126,7 +126,8 @@ def band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.S
 def event_line(fig: go.Figure, date: object, label: str) -> None:
     if date is None:
         return
-    x = pd.Timestamp(date).date().isoformat()
+    when = pd.Timestamp(date)  # a midnight as its date; a time of day (hourly data) kept
+    x = when.date().isoformat() if when == when.normalize() else when.strftime("%Y-%m-%dT%H:%M")
     fig.add_shape(type="line", x0=x, x1=x, xref="x", yref="paper", y0=0, y1=1,
                   line={"color": COLORS["event"], "dash": "dash", "width": 1})
     fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=label, showarrow=False, yanchor="bottom",

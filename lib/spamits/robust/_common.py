@@ -53,6 +53,12 @@ def _event_date(event: object, fn: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return ref.date, ref.earliest
 
 
+def stamp(when: object) -> str:
+    """A date as text: ``2008-11-11`` at midnight, ``2008-11-11 21:00`` with its time otherwise (hourly data)."""
+    when = pd.Timestamp(when)
+    return when.date().isoformat() if when == when.normalize() else when.strftime("%Y-%m-%d %H:%M")
+
+
 def _label(table: pd.DataFrame, simulated: bool) -> pd.DataFrame:
     if simulated:
         table.columns.name = SIMULATED
@@ -83,7 +89,7 @@ def _prepare(y: pd.Series, stop: int | None, kwargs: dict) -> its_pkg.ITSModel:
 def default_min_periods(freq: str, seasonality: object, n_base: int) -> int:
     """Default periods needed on each side of a placebo or candidate date.
 
-    ``max(2·P + n_base, 3·P)`` with P the natural period (7 days, 52 weeks, 12 months) and ``n_base`` the
+    ``max(2·P + n_base, 3·P)`` with P the natural period (24 hours, 7 days, 52 weeks, 12 months) and ``n_base`` the
     number of baseline terms: two seasonal cycles beyond the baseline's parameters, and never fewer than the
     three cycles below which ``its.fit`` warns that the baseline is weak.
     """

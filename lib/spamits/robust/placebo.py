@@ -21,6 +21,7 @@ from spamits.robust._common import (
     _primary_term,
     batched_kwargs,
     default_min_periods,
+    stamp,
 )
 
 # --- placebo in time ----------------------------------------------------------------------------------------
@@ -58,10 +59,10 @@ class PlaceboResult:
         head = f"{SIMULATED}: " if self.simulated else ""
         est_ = self.table["estimate"]
         lines = [
-            f"{head}Placebo-in-time test of {self.event} ({self.event_date.date()}), term {self.term}",
+            f"{head}Placebo-in-time test of {self.event} ({stamp(self.event_date)}), term {self.term}",
             f"  model: {self.spec['family']} / {self.spec['effect']} / errors {self.spec['errors']}"
             + (f" / decay rate fixed at {self.spec['decay_rate']:.4g}" if self.spec.get("decay_rate") else ""),
-            f"  placebo dates: {self.n} ({self.dates[0].date()} to {self.dates[-1].date()}), data up to "
+            f"  placebo dates: {self.n} ({stamp(self.dates[0])} to {stamp(self.dates[-1])}), data up to "
             f"{self.spec['data_end']}",
             f"  observed estimate: {self.observed:.4g} (ratio {math.exp(self.observed):.4g})",
             f"  placebo estimates: median {est_.median():.4g}, 2.5%-97.5% {est_.quantile(0.025):.4g} to "
@@ -117,10 +118,10 @@ def placebo_in_time(y: pd.Series, event: object, *, min_pre: int | None = None, 
     observed = float(eff.loc[(label, term), "estimate"])
     p_value = float((1 + np.sum(np.abs(beta) >= abs(observed))) / (1 + len(beta)))
     spec = {"family": real.family, "effect": effect, "errors": real.errors,
-            "seasonality": fit_kwargs.get("seasonality"), "alpha": alpha, "decay_rate": delta,
+            "seasonality": real.seasonality, "alpha": alpha, "decay_rate": delta,
             "min_pre": int(_mins(prep, min_pre, min_post, fit_kwargs)[0]),
             "min_post": int(_mins(prep, min_pre, min_post, fit_kwargs)[1]), "gap": int(gap),
-            "data_end": prep.index[-1].date().isoformat()}
+            "data_end": stamp(prep.index[-1])}
     sim = bool(y.attrs.get("simulated", False))
     return PlaceboResult(_label(table, sim), observed, p_value, pd.DatetimeIndex(dates), label, date, term, spec,
                          real, sim, real.unit, str(y.attrs.get("source", "")))
@@ -151,7 +152,7 @@ def _placebo_starts(prep: its_pkg.ITSModel, min_pre: int | None, min_post: int |
     if starts.size == 0:
         raise ModelSpecError(f"placebo_in_time: no admissible placebo date: the pre-period has "
                              f"{int(prep.observed.sum())} "
-                             f"observed periods before {prep.index[-1].date() if cut > 0 else 'the event'}, "
+                             f"observed periods before {stamp(prep.index[-1]) if cut > 0 else 'the event'}, "
                              f"need min_pre={lo} + min_post={hi}; use a longer series or smaller min_pre/min_post")
     return starts
 
