@@ -294,7 +294,7 @@ def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(
     assert runs["compare-takedowns"].parameters["real_series"]["emotet-pause-2022-07-end"] == "untroubled"
     out = tmp_path / "reports"
     built = ["untroubled-emotet-pause-2022-07-end", "untroubled-phorpiex-lockbitblack-2024"]
-    assert report.run_all(out_dir=out, only=built, jobs=2) == 0
+    assert report.run_all(out_dir=out, only=built, jobs=1) == 0
     fits = {name: json.loads((out / name / "results.json").read_text(encoding="utf-8")) for name in built}
     assert all(fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled" for fit in fits.values())
     back, surge = fits["untroubled-emotet-pause-2022-07-end"], fits["untroubled-phorpiex-lockbitblack-2024"]
