@@ -1,8 +1,8 @@
 """Sizes of a built ``reports/`` folder: total, per kind of file, the largest reviewer page, and which files
 embed plotly.js (issue 14: one shared copy per folder, reviewer pages under 2 MB, the default runs under 25 MB).
 
-    .venv/bin/spamits report --out /tmp/reports --jobs 2      # or make report
-    .venv/bin/python benchmarks/report_sizes.py /tmp/reports
+    .venv/bin/spamits report --out build/sizes --jobs 2      # or make report (reports/)
+    .venv/bin/python benchmarks/report_sizes.py build/sizes
 
 ``du`` counts disk blocks (``du -sh``); the totals here are bytes of the files' contents, as ``du -sb`` prints.
 """
