@@ -74,14 +74,7 @@ def main() -> None:
 
         name = effect if errors == its.DEFAULT_ERRORS else f"{effect} ({errors})"
         cases += [(f"spamits fit+effects {name}", fit_effects), (f"spamits fit+effects+impact {name}", fit_impact)]
-    load = os.getloadavg()[0]
-    medians = _median_times(cases, args.repeat)
-    base = medians["statsmodels GLM NB (baseline)"]
-    print(f"series: {n} days (SIMULATED mccolo scenario), repeat={args.repeat}")
-    print(f"load average at the start and end: {load:.2f}, {os.getloadavg()[0]:.2f}")
-    print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
-    for label, spent in medians.items():
-        print(f"{label:<46}{1000 * spent:>10.1f}{spent / base:>8.2f}")
+    _run_and_print(cases, args.repeat, f"{n} days (SIMULATED mccolo scenario)")
 
 
 def hourly(repeat: int) -> None:
@@ -111,10 +104,15 @@ def hourly(repeat: int) -> None:
 
     cases = [("statsmodels GLM NB (baseline)", baseline), ("spamits hourly decay fit+effects", fit_effects),
              ("spamits hourly decay fit+effects+impact", fit_impact)]
+    _run_and_print(cases, repeat, f"{n} hours (SIMULATED hourly stress case, seed 0)")
+
+
+def _run_and_print(cases: list, repeat: int, series: str) -> None:
+    """Time ``cases`` (median of ``repeat``) and print each as ms and as a ratio to the baseline case."""
     load = os.getloadavg()[0]
     medians = _median_times(cases, repeat)
     base = medians["statsmodels GLM NB (baseline)"]
-    print(f"series: {n} hours (SIMULATED hourly stress case, seed 0), repeat={repeat}")
+    print(f"series: {series}, repeat={repeat}")
     print(f"load average at the start and end: {load:.2f}, {os.getloadavg()[0]:.2f}")
     print(f"{'what':<46}{'median ms':>10}{'ratio':>8}")
     for label, spent in medians.items():

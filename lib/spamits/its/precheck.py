@@ -80,20 +80,14 @@ def precheck(y: pd.Series, event: object, *, catalog: bool = True, warn_user: bo
     Returns a :class:`PreCheck`; raises :class:`~spamits.errors.ModelSpecError` when fewer than ``MIN_PRE``
     observed periods precede the event.
     """
-    from spamits.data import period_position
-
-    pos = period_position(y.index, event)
-    pre = y.iloc[:pos]
-    obs = pre.notna().to_numpy()
-    if obs.sum() < MIN_PRE:
-        raise ModelSpecError(f"precheck: {int(obs.sum())} observed periods before {event}; need {MIN_PRE}")
-    X = _baseline(pre.index)[obs]
-    z = np.log(pre.to_numpy()[obs] + 0.5)
-    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
+    fit = _pre_fit(y, event)
+    if fit is None:
+        observed = int(y.iloc[:_pre_end(y, event)].notna().sum())
+        raise ModelSpecError(f"precheck: {observed} observed periods before {event}; need {MIN_PRE}")
+    dates, values, X, z, beta = fit
     resid = z - X @ beta
-    dates = pre.index[obs]
     notes: list[str] = []
-    bursts = _bursts(dates, pre.to_numpy()[obs], resid, X @ beta)
+    bursts = _bursts(dates, values, resid, X @ beta)
     if len(bursts):
         shown = ", ".join(d.date().isoformat() for d in bursts["date"][:8])
         more = f" and {len(bursts) - 8} more" if len(bursts) > 8 else ""
@@ -129,17 +123,30 @@ def precheck(y: pd.Series, event: object, *, catalog: bool = True, warn_user: bo
 def burst_days(y: pd.Series, event: object) -> pd.DatetimeIndex:
     """The burst periods of :func:`precheck` alone (same baseline fit and ``BURST_Z`` rule, none of the slower
     tests): a DatetimeIndex, empty when there are none or the pre-period is shorter than ``MIN_PRE``."""
+    fit = _pre_fit(y, event)
+    if fit is None:
+        return pd.DatetimeIndex([], name="date")
+    dates, values, X, z, beta = fit
+    return pd.DatetimeIndex(_bursts(dates, values, z - X @ beta, X @ beta)["date"], name="date")
+
+
+def _pre_end(y: pd.Series, event: object) -> int:
     from spamits.data import period_position
 
-    pre = y.iloc[:period_position(y.index, event)]
+    return period_position(y.index, event)
+
+
+def _pre_fit(y: pd.Series, event: object) -> tuple | None:
+    """The pre-period's baseline fit shared by the checks: ``(dates, values, X, z, beta)`` of its observed
+    periods (``z = log(y + 0.5)``, least squares on :func:`_baseline`), or None below ``MIN_PRE`` periods."""
+    pre = y.iloc[:_pre_end(y, event)]
     obs = pre.notna().to_numpy()
     if obs.sum() < MIN_PRE:
-        return pd.DatetimeIndex([], name="date")
+        return None
     X = _baseline(pre.index)[obs]
     z = np.log(pre.to_numpy()[obs] + 0.5)
     beta, *_ = np.linalg.lstsq(X, z, rcond=None)
-    table = _bursts(pre.index[obs], pre.to_numpy()[obs], z - X @ beta, X @ beta)
-    return pd.DatetimeIndex(table["date"], name="date")
+    return pre.index[obs], pre.to_numpy()[obs], X, z, beta
 
 
 def _mad(x: np.ndarray) -> float:

@@ -125,40 +125,51 @@ class Trend(DeterministicTerm):
         return "Trend"
 
 
-class DayOfWeek(DeterministicTerm):
+class _CalendarDummies(DeterministicTerm):
+    """Dummies of one calendar field of the index (the first value is the reference), for the frequency codes
+    in ``_freqs``; subclasses set the field, the values, the column names and the message."""
+
+    _freqs: frozenset[str]
+    _message: str
+
+    def _columns(self, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def in_sample(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        if freq_code(index) not in self._freqs:
+            raise ModelSpecError(self._message)
+        return pd.DataFrame({name: hit.astype(float) for name, hit in self._columns(index).items()}, index=index)
+
+    @property
+    def _eq_attr(self) -> tuple:
+        return ()
+
+    def __str__(self) -> str:
+        return type(self).__name__
+
+
+class DayOfWeek(_CalendarDummies):
     """Day-of-week dummies ``dow(Tue)`` .. ``dow(Sun)`` (Monday is the reference) of a daily or hourly index."""
 
-    def in_sample(self, index: pd.DatetimeIndex) -> pd.DataFrame:
-        if freq_code(index) not in {"D", "H"}:
-            raise ModelSpecError("seasonality='dow' (day-of-week) needs daily data; use an int k for "
-                                 "Fourier terms on weekly or monthly data")
+    _freqs = frozenset({"D", "H"})
+    _message = ("seasonality='dow' (day-of-week) needs daily data; use an int k for Fourier terms on weekly or "
+                "monthly data")
+
+    def _columns(self, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         dow = index.day_of_week
-        return pd.DataFrame({f"dow({DOW_NAMES[d]})": (dow == d).astype(float) for d in range(1, 7)}, index=index)
-
-    @property
-    def _eq_attr(self) -> tuple:
-        return ()
-
-    def __str__(self) -> str:
-        return "DayOfWeek"
+        return {f"dow({DOW_NAMES[d]})": dow == d for d in range(1, 7)}
 
 
-class HourOfDay(DeterministicTerm):
+class HourOfDay(_CalendarDummies):
     """Hour-of-day dummies ``hod(1)`` .. ``hod(23)`` (hour 0 is the reference) of an hourly index."""
 
-    def in_sample(self, index: pd.DatetimeIndex) -> pd.DataFrame:
-        if freq_code(index) != "H":
-            raise ModelSpecError("seasonality='hod' (hour of day) needs hourly data; use 'dow' or an int k "
-                                 "for daily, weekly or monthly data")
+    _freqs = frozenset({"H"})
+    _message = ("seasonality='hod' (hour of day) needs hourly data; use 'dow' or an int k for daily, weekly or "
+                "monthly data")
+
+    def _columns(self, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         hour = index.hour
-        return pd.DataFrame({f"hod({h})": (hour == h).astype(float) for h in range(1, 24)}, index=index)
-
-    @property
-    def _eq_attr(self) -> tuple:
-        return ()
-
-    def __str__(self) -> str:
-        return "HourOfDay"
+        return {f"hod({h})": hour == h for h in range(1, 24)}
 
 
 class Fourier(DeterministicTerm):
