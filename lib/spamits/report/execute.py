@@ -207,6 +207,8 @@ def _papermill(run: Run, nb_out: Path, work: Path, timeout: int) -> str | None:
     """Execute the notebook into ``nb_out``; return an error message or None."""
     import papermill
 
+    from spamits.report.kernels import kernel_manager_class
+
     def execute() -> None:
         papermill.execute_notebook(
             str(run.notebook), str(nb_out), parameters={**run.parameters, "results_path": RESULTS_FILE},
@@ -216,6 +218,7 @@ def _papermill(run: Run, nb_out: Path, work: Path, timeout: int) -> str | None:
             kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
             request_save_on_cell_execute=False,  # saved once at the end (and on failure): ~5 MB each save
             execution_timeout=timeout, record_timing=False, extra_arguments=list(KERNEL_ARGUMENTS),
+            kernel_manager_class=kernel_manager_class(),
         )
 
     try:

@@ -118,6 +118,8 @@ def run_notebook(
     """
     import papermill
 
+    from spamits.report.kernels import kernel_manager_class
+
     path = Path(notebook)
     parameters = dict(parameters or {})
     check_names(str(path), path, parameters, declared_parameters(path))
@@ -131,6 +133,7 @@ def run_notebook(
         papermill.execute_notebook(
             str(path), str(out), parameters=parameters, kernel_name=kernel, progress_bar=False, log_output=False,
             cwd=str(out.parent.resolve()), extra_arguments=list(KERNEL_ARGUMENTS),
+            kernel_manager_class=kernel_manager_class(),
         )
     except papermill.PapermillExecutionError as exc:
         raise ReportError(f"{path}: notebook cell In [{exc.exec_count}] failed: {exc.ename}: {exc.evalue} "
