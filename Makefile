@@ -6,7 +6,7 @@
 #                  7-Zip (tests build archives with it) are present (Debian's libarchive13, 7zip; apt when root)
 #   make browser   make sure a Chromium is present (Debian's chromium via apt-get when root): browser tests,
 #                  static figure images of the reports (kaleido)
-#   make test      unit tests (pytest tests) then strict nbval on the committed notebooks
+#   make test      unit tests (pytest tests, TEST_JOBS=auto parallel workers) then strict nbval on the notebooks
 #   make test-fast the inner loop: pytest tests without the browser tests and the report builds (markers
 #                  browser and report), no nbval; make test stays the full suite
 #   make report    papermill-run the runs file into reports/ (reports/index.html); unchanged runs are skipped
@@ -38,6 +38,10 @@ LOCK_CMD := uv pip compile pyproject.toml --extra dev --python-version 3.11 --py
 	--no-header -o requirements.lock
 
 PIP_FLAGS := --disable-pip-version-check --no-input
+# pytest-xdist workers for the tests (auto: one per core). --dist loadscope sends each test module to one
+# worker, so a module's shared report build (a module-scoped fixture) is built once.
+TEST_JOBS ?= auto
+PYTEST_PARALLEL := -n $(TEST_JOBS) --dist loadscope
 LINT_PATHS := $(wildcard lib tests benchmarks)
 
 .PHONY: help venv syslibs browser test test-fast report notebooks lint lock lock-upgrade clean distclean
@@ -93,7 +97,7 @@ browser:
 # Both suites always run; the recipe fails if either failed.
 test: venv syslibs browser
 	status=0; \
-	$(PY) -m pytest tests || status=$$?; \
+	$(PY) -m pytest tests $(PYTEST_PARALLEL) || status=$$?; \
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -p no:cacheprovider notebooks || status=$$?; \
 	exit $$status
@@ -101,7 +105,7 @@ test: venv syslibs browser
 # Inner loop: no browser, no report builds (the report build of test_ingest_e2e.py is deselected by name until
 # it carries the report marker).
 test-fast: venv syslibs
-	$(PY) -m pytest tests -m "not browser and not report"
+	$(PY) -m pytest tests $(PYTEST_PARALLEL) -m "not browser and not report"
 
 # Unchanged runs are skipped (content hashes); SPAMITS_REPORT_ARGS passes options, e.g. "--force" or "--jobs 2".
 SPAMITS_REPORT_ARGS ?=

@@ -178,7 +178,7 @@ def test_mccolo_counts_follow_arrival_and_the_fit_finds_the_drop(tmp_path, data_
 @pytest.mark.slow
 @pytest.mark.report
 def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_root, capsys, monkeypatch):
-    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report.py)
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report_real.py)
     site = tmp_path / "site"
     site.mkdir()
     _mccolo_year(site, np.random.default_rng(5))
@@ -268,7 +268,7 @@ def test_redate_moves_the_trap_stamp_and_the_date_header():
 @pytest.mark.report
 def test_make_report_builds_real_runs_of_2022_2024_events_from_monthly_archives(tmp_path, data_root, capsys,
                                                                                 monkeypatch):
-    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report.py)
+    monkeypatch.setenv(report.STATIC_IMAGES_ENV, "0")  # about the data path: no kaleido, no PDF (test_report_real.py)
     site = tmp_path / "site"
     site.mkdir()
     truth = _redated_months(site, np.random.default_rng(7))

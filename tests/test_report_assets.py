@@ -1,6 +1,6 @@
 """Lean reports without building one: the shared plotly.js (spamits.report.assets), pages that load it or embed
 it, the PDF helpers (spamits.report.pdf), the index's PDF links and citation, and the --self-contained option.
-The checks on a real build are in test_report.py (one build shared by its tests)."""
+The checks on a real build are in test_report_real.py (one build shared by its tests)."""
 
 from __future__ import annotations
 
