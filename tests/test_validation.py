@@ -264,3 +264,13 @@ def test_stress_coverage_figure_has_the_target_band_and_says_simulated():
 def test_bad_stress_arguments_name_what_is_wrong(kwargs, match):
     with pytest.raises(ModelSpecError, match=match):
         simulation_study(**kwargs)
+
+
+def test_stress_table_for_people_leaves_out_the_timings():
+    from spamits.findings import tables
+
+    shown = tables.stress_table(_stress().table)
+    assert shown.caption.startswith("SIMULATED")
+    assert list(shown.frame.columns) == ["case", "method", "series", "failed fits", "coverage", "bias (pp)",
+                                         "RMSE (pp)", "mean width (pp)", "median half-life (days)"]
+    assert all(v.endswith("%") for v in shown.frame["coverage"]) and "target 90–97%" in shown.notes
