@@ -174,11 +174,15 @@ def aggregate(runs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _count(items: Sequence[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
 def _summary(result: StressResult) -> str:
     s = result.settings
     low, high = (100 * v for v in s["target"])
     lines = [f"{SIMULATED} stress cases: {s['seeds']} series per case (seeds {s['first_seed']}-"
-             f"{s['first_seed'] + s['seeds'] - 1}), {len(s['cases'])} cases x {len(s['methods'])} methods, "
+             f"{s['first_seed'] + s['seeds'] - 1}), {_count(s['cases'], 'case')} x {_count(s['methods'], 'method')}, "
              f"{100 * result.nominal:.0f}% interval of the {s['horizon_days']}-day relative effect; target "
              f"coverage {low:.0f}-{high:.0f}%"]
     for method in s["methods"]:
