@@ -1,7 +1,8 @@
 """Coverage of the ITS defaults and candidate fixes on the SIMULATED stress cases of issue 13.
 
-Writes the per-series runs (CSV) and the case × method table (CSV and JSON) under ``benchmarks/results/``;
-series ``i`` of every case uses seed ``first_seed + i``, so a run is reproducible.
+Runs ``spamits.validation.simulation_study(cases=..., methods=...)`` and writes the per-series runs (CSV) and
+the case × method table (CSV and JSON) under ``benchmarks/results/``; series ``i`` of every case uses seed
+``first_seed + i``, so a run is reproducible.
 
     .venv/bin/python benchmarks/stress_study.py [--seeds 200] [--methods default hac mask-outliers]
         [--cases bursts wandering ...] [--jobs 1] [--tag NAME] [--precheck]
@@ -15,7 +16,8 @@ import time
 from pathlib import Path
 
 from spamits.data.stress import STRESS_CASES
-from spamits.validation_scenarios import METHODS, precheck_rates, stress_study
+from spamits.validation import simulation_study
+from spamits.validation.stress import METHODS, precheck_rates
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -37,8 +39,9 @@ def main() -> None:
         print(rates.round(3).to_string())
         return
     start = time.perf_counter()
-    runs, table = stress_study(args.cases, args.methods, seeds=args.seeds, jobs=args.jobs,
-                               first_seed=args.first_seed)
+    study = simulation_study(cases=args.cases, methods=args.methods, seeds=args.seeds, jobs=args.jobs,
+                             first_seed=args.first_seed)
+    runs, table = study.runs, study.table
     seconds = time.perf_counter() - start
     OUT.mkdir(exist_ok=True)
     runs.to_csv(OUT / f"{args.tag}_runs.csv", index=False)

@@ -31,7 +31,6 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 # Layer of each top-level name (a module or a package) that is not its own layer.
 LAYER_OF = {
     "_simulate": "data",  # re-exports spamits.data.simulation
-    "validation_scenarios": "validation",  # the stress-case study of issue 13
     "audit_plots": "plots",  # re-exports spamits.plots.trap
     "__main__": "cli",
     "_reportcache": "report",
@@ -219,7 +218,7 @@ PUBLIC_API = {
                       "fig_break_scan", "fig_counterfactual", "fig_coverage", "fig_daily", "fig_dating",
                       "fig_effect_path", "fig_forest", "fig_groups", "fig_half_life", "fig_hourly", "fig_lag",
                       "fig_level_changes", "fig_placebo", "fig_recipients", "fig_series", "fig_sparse_its",
-                      "fig_sweep"],
+                      "fig_stress_coverage", "fig_sweep"],
     "spamits.audit_plots": ["REAL", "fig_daily", "fig_dating", "fig_hourly", "fig_lag", "fig_recipients"],
     "spamits.events": ["END_SUFFIX", "KINDS", "MECHANISMS", "REQUIRED_COLUMNS", "UNCERTAINTY", "Event", "get", "load",
                        "with_ends"],
@@ -231,6 +230,12 @@ PUBLIC_API = {
                       "lag_table", "load_counts", "monthly_top", "recipient_breaks", "recipient_shares",
                       "recipient_table", "run_events", "shown_path", "to_dict"],
     "spamits.results": ["build", "clean", "headline", "write_json"],
+    "spamits.validation": ["BASE_SCENARIO", "CELL_KEYS", "DEFAULT_METHODS", "HALF_LIFE_TOLERANCE", "METHOD_KEYS",
+                           "OVERLAP", "OVERLAP_GAP", "RUN_COLUMNS", "SIMULATED", "STRESS_METHODS", "TABLE_COLUMNS",
+                           "TARGET", "Cell", "StressResult", "StudyResult", "aggregate", "by_method",
+                           "median_interval", "recommended_errors", "simulation_study"],
+    "spamits.validation.stress": ["METHODS", "RUN_COLUMNS", "TABLE_COLUMNS", "TARGET", "StressResult", "aggregate",
+                                  "outlier_periods", "precheck_rates", "stress_study"],
     "spamits.findings": ["FINDINGS_CLASS", "Findings", "across_findings", "audit_findings", "robustness_findings",
                          "takedown_findings", "validation_findings", "vendor_findings"],
     "spamits.its": ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "Constant",

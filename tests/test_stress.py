@@ -124,15 +124,17 @@ def test_hourly_series_are_fitted_at_hourly_resolution():  # issue 13: fit takes
 
 
 def test_stress_study_on_a_few_seeds_covers_and_masks_bursts():
-    from spamits.validation_scenarios import outlier_periods, stress_study
+    from spamits.validation import simulation_study
+    from spamits.validation.stress import outlier_periods
 
-    runs, table = stress_study(("conforming",), ("default",), seeds=1)
+    study = simulation_study(cases=["conforming"], methods=["default"], seeds=1)
+    runs, table = study.runs, study.table
     assert len(runs) == 1 and runs["ok"].all() and runs.attrs["simulated"]
     assert table.columns.name == "SIMULATED" and list(table["case"]) == ["conforming"]
     assert (runs["estimate"] - runs["truth"]).abs().max() < 0.1
     # seed 1 has no campaign in the first post days (a burst on the event day defeats the masking:
     # seed 0, see docs/simulation_study.md)
-    masked, _ = stress_study(("bursts",), ("mask-outliers",), seeds=1, first_seed=1)
+    masked = simulation_study(cases=["bursts"], methods=["mask-outliers"], seeds=1, first_seed=1).runs
     assert (masked["masked"] > 10).all() and (masked["estimate"] - masked["truth"]).abs().max() < 0.08
     frame = simulate_stress("bursts", seed=0)
     with warnings.catch_warnings():

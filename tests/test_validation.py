@@ -1,4 +1,5 @@
-"""Tests of spamits.validation: a small simulation study (negbin with AR(1) errors) and its tables and figures.
+"""Tests of spamits.validation: a small simulation study (negbin with AR(1) errors) and its tables and figures;
+a tiny run of the stress cases through the same entry point (``cases=``).
 
 The study here is a reduced version of the one in ``notebooks/validation.ipynb``: phi 0 and 0.8, a 50% drop,
 half-lives of 3 and 14 days, a lasting drop and the overlapping pair, 12 seeds per cell.  With 12 series a
@@ -17,7 +18,15 @@ import pytest
 
 from spamits import plots, validation
 from spamits.errors import ModelSpecError
-from spamits.validation import DEFAULT_METHODS, RUN_COLUMNS, TABLE_COLUMNS, StudyResult, simulation_study
+from spamits.validation import (
+    DEFAULT_METHODS,
+    RUN_COLUMNS,
+    TABLE_COLUMNS,
+    StressResult,
+    StudyResult,
+    simulation_study,
+    stress,
+)
 
 SMALL = {"phis": (0.0, 0.8), "drops": (0.5,), "half_lives": (3.0, 14.0), "lasting": True, "overlapping": True,
          "seeds": 12, "methods": [("negbin", "ar1")], "n_draws": 500}
@@ -182,3 +191,86 @@ def test_recommended_errors_picks_the_model_closest_to_nominal():
 def test_bad_arguments_name_the_parameter(kwargs, match):
     with pytest.raises(ModelSpecError, match=match):
         simulation_study(**kwargs)
+
+
+# --- the stress cases through the same entry point (issue 13) ---------------------------------------------------
+
+
+@functools.cache
+def _stress() -> StressResult:
+    return simulation_study(cases=["conforming", "low-counts"], methods=["default", "calibrated"], seeds=2,
+                            first_seed=3)
+
+
+def test_stress_cases_give_a_case_by_method_table():
+    study = _stress()
+    assert isinstance(study, StressResult)
+    assert list(study.table.columns) == stress.TABLE_COLUMNS
+    assert {"n", "failed", "coverage", "bias", "rmse", "mean_width"} <= set(study.table.columns)
+    assert list(zip(study.table["case"], study.table["method"], strict=True)) == [
+        ("conforming", "default"), ("conforming", "calibrated"), ("low-counts", "default"),
+        ("low-counts", "calibrated")]
+    assert (study.table["n"] == 2).all() and (study.table["failed"] == 0).all()
+    assert list(study.runs.columns) == stress.RUN_COLUMNS and sorted(set(study.runs["seed"])) == [3, 4]
+    assert study.table.columns.name == "SIMULATED" and "seeds 3-4" in study.table.attrs["source"]
+    grid = study.coverage()
+    assert list(grid.index) == ["conforming", "low-counts"] and list(grid.columns) == ["default", "calibrated"]
+    assert study.settings == {"cases": ["conforming", "low-counts"], "methods": ["default", "calibrated"],
+                              "seeds": 2, "first_seed": 3, "horizon_days": 30, "alpha": 0.05,
+                              "target": [0.90, 0.97]}
+    assert json.loads(json.dumps(study.to_dict(), allow_nan=False))["data"] == "SIMULATED"
+
+
+def test_stress_study_is_deterministic_and_its_summary_stable():
+    again = simulation_study(cases=["conforming", "low-counts"], methods=["default", "calibrated"], seeds=2,
+                             first_seed=3)
+    timing = ["seconds"]
+    pd.testing.assert_frame_equal(again.runs.drop(columns=timing), _stress().runs.drop(columns=timing))
+    assert again.summary() == _stress().summary()
+    lines = _stress().summary().splitlines()
+    assert lines[0].startswith("SIMULATED stress cases: 2 series per case (seeds 3-4)") and "90-97%" in lines[0]
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["default", "calibrated"]
+    assert "seconds" not in _stress().summary()
+
+
+def test_stress_coverage_figure_has_the_target_band_and_says_simulated():
+    fig = plots.fig_stress_coverage(_stress().table).to_dict()
+    layout = fig["layout"]
+    assert layout["title"]["text"].startswith("SIMULATED")
+    assert [t["name"] for t in fig["data"]] == ["default (SIMULATED)", "calibrated (SIMULATED)"]
+    assert list(fig["data"][0]["x"]) == ["conforming", "low-counts"]
+    expected = (100 * _stress().table.query("method == 'default'")["coverage"]).round(1).tolist()
+    assert list(fig["data"][0]["y"]) == expected
+    bands = [s for s in layout["shapes"] if s["type"] == "rect"]
+    assert [(b["y0"], b["y1"]) for b in bands] == [(90, 97)]
+    caption = [a["text"] for a in layout["annotations"] if a["text"].startswith("Source:")]
+    assert caption and "simulation_study" in caption[0] and "seeds 3-4" in caption[0]
+    assert "(" in layout["yaxis"]["title"]["text"]
+    assert plots.fig_stress_coverage(_stress().table).to_json() == plots.fig_stress_coverage(_stress().table).to_json()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"cases": ["bursts", "hurricane"]}, r"unknown stress case 'hurricane'.*valid cases: conforming, bursts, "
+                                         r"wandering, ar2"),
+    ({"cases": ["bursts"], "methods": ["default", "magic"]}, r"unknown stress-case method 'magic'.*default, hac"),
+    ({"cases": ["bursts"], "methods": [("negbin", "ar1")]}, r"stress-case method \('negbin', 'ar1'\)"),
+    ({"cases": "bursts"}, "lists of names"),
+    ({"cases": []}, "must not be empty"),
+    ({"cases": ["bursts"], "phis": (0.5,)}, r"phis describe the design cells"),
+    ({"cases": ["bursts"], "seeds": 0}, "seeds=0"),
+    ({"methods": ["default"]}, "give cases="),
+    ({"first_seed": 5}, "first_seed=5 applies to cases= only"),
+])
+def test_bad_stress_arguments_name_what_is_wrong(kwargs, match):
+    with pytest.raises(ModelSpecError, match=match):
+        simulation_study(**kwargs)
+
+
+def test_stress_table_for_people_leaves_out_the_timings():
+    from spamits.findings import tables
+
+    shown = tables.stress_table(_stress().table)
+    assert shown.caption.startswith("SIMULATED")
+    assert list(shown.frame.columns) == ["case", "method", "series", "failed fits", "coverage", "bias (pp)",
+                                         "RMSE (pp)", "mean width (pp)", "median half-life (days)"]
+    assert all(v.endswith("%") for v in shown.frame["coverage"]) and "target 90–97%" in shown.notes

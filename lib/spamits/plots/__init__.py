@@ -20,7 +20,7 @@ from spamits.plots.robustness import fig_break_scan, fig_placebo, fig_sweep
 from spamits.plots.style import COLORS, LAYOUT, RENDERER_ENV, SIMULATED, DeterministicNotebookRenderer
 from spamits.plots.takedown import fig_acf, fig_counterfactual, fig_effect_path, fig_series
 from spamits.plots.trap import fig_daily, fig_dating, fig_hourly, fig_lag, fig_recipients
-from spamits.plots.validation import fig_coverage, fig_half_life
+from spamits.plots.validation import fig_coverage, fig_half_life, fig_stress_coverage
 from spamits.plots.vendor import fig_level_changes, fig_sparse_its
 
 __all__ = [
@@ -46,5 +46,6 @@ __all__ = [
     "fig_recipients",
     "fig_series",
     "fig_sparse_its",
+    "fig_stress_coverage",
     "fig_sweep",
 ]

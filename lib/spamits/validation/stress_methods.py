@@ -1,10 +1,10 @@
-"""Coverage of the ITS defaults and of candidate fixes on the SIMULATED stress cases of issue 13.
+"""The methods compared on the SIMULATED stress cases of issue 13 (:data:`METHODS`, a registry by name).
 
-:func:`stress_study` draws ``seeds`` series of each stress case (:mod:`spamits.data.stress`: bursts,
-wandering level, AR(2) noise, an unmodelled earlier event, low counts, a changing weekly pattern, hourly
-counts, and a model-conforming control), fits each with every method and compares the 30-day relative effect
-(``sum(observed)/sum(counterfactual) - 1`` over the first 30 days from the event) and its 95% interval with the
-realised truth.  Methods (:data:`METHODS`):
+Each method takes the fitted series ``y`` (daily; hourly cases as 24-hour bins) and the position ``pos`` of the
+event period, and returns the 30-day relative effect (``sum(observed)/sum(counterfactual) - 1`` over the first
+30 days from the event, a fraction) with its 95% interval, the estimated half-life in days and the number of
+periods it left out.  :func:`spamits.validation.simulation_study` with ``cases=`` runs them side by side.
+Methods:
 
 * ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``);
 * ``hac``: the same with Newey-West errors;
@@ -28,38 +28,21 @@ daily_bins`), so the 30 bins hold exactly the truth's 720 hours.  Everything her
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from spamits.data.stress import HORIZON_DAYS, STRESS_CASES, daily_bins, simulate_stress
-from spamits.errors import ModelSpecError
+from spamits.data.stress import HORIZON_DAYS
 from spamits.its import fit
 
-SIMULATED = "SIMULATED"
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
 MASK_ROUNDS = 2
 SHORT_PRE = 120  # pre120: periods of pre-period kept
 AFTER_BREAK = 14  # auto-pre: periods skipped after a detected pre-period break
 MIN_KEPT_PRE = 60  # auto-pre: pre periods kept at least
 PROTECTED = 3  # mask-outliers never leaves out the event period and the next two
-RUN_COLUMNS = ["case", "method", "seed", "ok", "error", "estimate", "ci_low", "ci_high", "truth", "covered",
-               "half_life_days", "half_life_est_days", "masked", "seconds"]
-TABLE_COLUMNS = ["case", "method", "n", "failed", "coverage", "bias", "rmse", "mean_width",
-                 "median_half_life_days", "median_seconds"]
-
-
-def _series(frame: pd.DataFrame) -> tuple[pd.Series, int]:
-    """The fitted series (daily; hourly cases as 24-hour bins) and the position of the event period."""
-    if frame.index.freqstr.lower() == "h":
-        frame = daily_bins(frame)
-    return frame["observed"], int(frame.attrs["settings"]["n_pre"])
-
 
 def _default(y: pd.Series, pos: int, errors: str = "ar1") -> dict:
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", errors=errors,
@@ -168,96 +151,3 @@ METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
     "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated,
 }
-
-
-def _run_task(task: tuple[str, int, tuple[str, ...]]) -> list[dict]:
-    """Simulate one series of a stress case and fit it with every method: one row per method."""
-    case, seed, methods = task
-    frame = simulate_stress(case, seed=seed)
-    truth = frame.attrs["truth"]
-    y, pos = _series(frame)
-    rows = []
-    for method in methods:
-        base = {"case": case, "method": method, "seed": seed, "truth": truth["relative_effect_30d"],
-                "half_life_days": truth["half_life_days"]}
-        start = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = METHODS[method](y, pos)
-            ok, error = True, ""
-        except Exception as exc:  # noqa: BLE001 - the study counts every failure, of any kind
-            out, ok, error = {}, False, f"{type(exc).__module__}.{type(exc).__name__}: {str(exc)[:120]}"
-        seconds = time.perf_counter() - start
-        covered = bool(ok and out["ci_low"] <= base["truth"] <= out["ci_high"])
-        rows.append({**base, **out, "ok": ok, "error": error, "covered": covered, "seconds": seconds})
-    return rows
-
-
-def stress_study(cases: Sequence[str] = tuple(STRESS_CASES), methods: Sequence[str] = ("default",),
-                 seeds: int = 100, jobs: int = 1, first_seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit ``methods`` to ``seeds`` SIMULATED series of each stress case: (runs, table).
-
-    ``runs``: one row per series and method (``RUN_COLUMNS``; relative effects as fractions, half-lives in days,
-    ``seconds`` per fit).  ``table``: one row per case and method (``TABLE_COLUMNS``; coverage of the 95%
-    interval of the 30-day relative effect as a fraction of the fitted series, ``failed`` the number of fits
-    that raised).  Series ``i`` uses seed ``first_seed + i`` in every case.
-    """
-    unknown = [c for c in cases if c not in STRESS_CASES] + [m for m in methods if m not in METHODS]
-    if unknown or seeds < 1 or jobs < 1:
-        raise ModelSpecError(f"stress_study: unknown cases or methods {unknown} (cases: {list(STRESS_CASES)}; "
-                             f"methods: {list(METHODS)}), or seeds/jobs < 1")
-    tasks = [(case, first_seed + i, tuple(methods)) for case in cases for i in range(seeds)]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            chunks = list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (8 * jobs))))
-    else:
-        chunks = [_run_task(task) for task in tasks]
-    runs = pd.DataFrame([row for chunk in chunks for row in chunk]).reindex(columns=RUN_COLUMNS)
-    runs.attrs["simulated"] = True
-    return runs, aggregate(runs)
-
-
-def aggregate(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (case, method) of ``runs`` (see :func:`stress_study`)."""
-    rows = []
-    for (case, method), grp in runs.groupby(["case", "method"], sort=False):
-        ok = grp[grp["ok"]]
-        err = ok["estimate"] - ok["truth"]
-        rows.append({"case": case, "method": method, "n": len(grp), "failed": int((~grp["ok"]).sum()),
-                     "coverage": float(ok["covered"].mean()) if len(ok) else float("nan"),
-                     "bias": float(err.mean()), "rmse": float(np.sqrt((err**2).mean())),
-                     "mean_width": float((ok["ci_high"] - ok["ci_low"]).mean()),
-                     "median_half_life_days": float(ok["half_life_est_days"].median()),
-                     "median_seconds": float(grp["seconds"].median())})
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    table.columns.name = SIMULATED
-    table.attrs["simulated"] = True
-    return table
-
-
-def precheck_rates(cases: Sequence[str] = tuple(STRESS_CASES), seeds: int = 100) -> pd.DataFrame:
-    """How often each pre-period check (:func:`spamits.its.precheck.precheck`) fires on ``seeds`` SIMULATED
-    series of each stress case: one row per case with the share of series flagged for bursts, a wandering level
-    and an earlier break (and, for ``earlier-event``, the share whose break date is within 14 days of the
-    simulated one)."""
-    from spamits.its.precheck import precheck
-
-    rows = []
-    for case in cases:
-        flags = []
-        for seed in range(seeds):
-            frame = simulate_stress(case, seed=seed)
-            y, pos = _series(frame)
-            check = precheck(y, y.index[pos], catalog=False, warn_user=False)
-            settings = frame.attrs["settings"]
-            true_break = y.index[pos - settings["earlier_at"]] if settings["earlier_at"] else None
-            found = check.break_f > 8.85
-            flags.append({"bursts": len(check.bursts) > 0, "wandering": check.wandering, "break": found,
-                          "break_near_truth": bool(found and true_break is not None and abs(
-                              (check.break_date - true_break).days) <= 14)})
-        table = pd.DataFrame(flags)
-        rows.append({"case": case, "n": seeds, **{f"flag_{k}": float(table[k].mean()) for k in table.columns}})
-    out = pd.DataFrame(rows)
-    out.columns.name = SIMULATED
-    return out

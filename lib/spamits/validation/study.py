@@ -15,11 +15,13 @@ Designs, for each AR(1) coefficient ``phi``: ``decay`` (each drop × half-life, 
 ``lasting`` (each drop, no recovery, fitted with ``effect="step"``) and ``overlap`` (two events 10 days apart,
 a 50% drop with a 14-day half-life and then a lasting 30% drop, fitted jointly with ``effect=["decay",
 "step"]``; each event's contribution over ``horizon`` days from its own date is compared with the truth for
-that event alone).  Everything this module returns is labelled SIMULATED.
+that event alone).  With ``cases=`` the same entry point runs the stress cases of issue 13 instead
+(:mod:`spamits.validation.stress`).  Everything this module returns is labelled SIMULATED.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,34 +30,35 @@ from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from spamits._simulate import SCENARIOS, simulate, true_relative_effect
 from spamits.errors import ModelSpecError, SpamitsError
 from spamits.its import ERRORS, FAMILIES, clean, fit
+from spamits.validation.measures import (
+    BASE_SCENARIO,
+    CELL_KEYS,
+    METHOD_KEYS,
+    SIMULATED,
+    _label,
+    _summary,
+    aggregate,
+    by_method,
+    recommended_errors,
+)
+from spamits.validation.stress import StressResult, stress_study
 
-SIMULATED = "SIMULATED"
-BASE_SCENARIO = "no-effect"
 DEFAULT_METHODS: tuple[tuple[str, str], ...] = (
     ("negbin", "ar1"), ("negbin", "ar1-sandwich"), ("negbin", "hac"), ("negbin", "iid"), ("quasipoisson", "ar1"),
     ("gaussian-log", "ar1"),
 )
-HALF_LIFE_TOLERANCE = 0.15  # the study's target: median half-life within 15% of the truth in each cell
 OVERLAP_GAP = 10  # days between the two overlapping events
 OVERLAP = (  # (event key, simulated effect, fitted effect) of the overlapping pair
     ("first", {"drop": 0.5, "shape": "decay", "half_life": 14.0}, "decay"),
     ("second", {"drop": 0.3, "shape": "lasting"}, "step"),
 )
-CELL_KEYS = ["design", "event", "effect", "phi", "drop", "half_life"]
-METHOD_KEYS = ["method", "family", "errors"]
 RUN_COLUMNS = CELL_KEYS + METHOD_KEYS + [
     "seed", "ok", "estimate", "ci_low", "ci_high", "truth", "covered", "level", "level_low", "level_high",
     "level_true", "level_covered", "half_life_est", "half_life_low", "half_life_high", "half_life_covered",
-]
-TABLE_COLUMNS = CELL_KEYS + METHOD_KEYS + [
-    "n", "failed", "bias", "rmse", "coverage", "mean_width", "level_bias", "level_coverage",
-    "median_half_life", "median_half_life_low", "median_half_life_high", "half_life_rel_error",
-    "half_life_coverage",
 ]
 
 
@@ -119,14 +122,26 @@ def simulation_study(
     lasting: bool = True,
     overlapping: bool = True,
     seeds: int = 20,
-    methods: Sequence[Sequence[str]] = DEFAULT_METHODS,
+    methods: Sequence[Sequence[str]] | Sequence[str] | None = None,
     horizon: int = 30,
     n_draws: int = 1000,
     seasonality: str | int | None = "dow",
     alpha: float = 0.05,
     jobs: int = 1,
-) -> StudyResult:
-    """Fit every method to ``seeds`` SIMULATED series of every design cell and tabulate bias and coverage.
+    cases: Sequence[str] | None = None,
+    first_seed: int = 0,
+) -> StudyResult | StressResult:
+    """Fit every method to ``seeds`` SIMULATED series of every design cell (or stress case) and tabulate bias
+    and coverage.
+
+    Without ``cases``: the design cells below, fitted with ``(family, errors)`` pairs; a :class:`StudyResult`.
+    With ``cases`` (names of :data:`spamits.data.stress.STRESS_CASES`, e.g. ``["bursts", "wandering", "ar2",
+    "earlier-event", "low-counts", "weekly-change", "hourly", "conforming"]``): the stress cases of issue 13,
+    fitted side by side with the named methods of :data:`spamits.validation.stress_methods.METHODS` (default
+    ``["default"]``; also ``"calibrated"``, ``"hac"``, ``"mask-outliers"``, ``"local-level"``, ``"pre120"``,
+    ``"auto-pre"``); a :class:`~spamits.validation.stress.StressResult` with a case × method ``table`` (95%
+    interval of the 30-day relative effect).  The stress cases carry their own designs, so the design
+    arguments (``phis`` to ``alpha``) must keep their defaults there.
 
     Parameters
     ----------
@@ -135,15 +150,28 @@ def simulation_study(
     half_lives : half-lives in days of the ``decay`` design.
     lasting, overlapping : include the ``lasting`` and ``overlap`` designs.
     seeds : series per cell; series ``i`` uses seed ``i`` (the same seeds in every cell).
-    methods : ``(family, errors)`` pairs, e.g. ``[("negbin", "ar1")]``.
+    methods : ``(family, errors)`` pairs, e.g. ``[("negbin", "ar1")]`` (default :data:`DEFAULT_METHODS`); with
+        ``cases``, method names, e.g. ``["default", "calibrated"]``.
     horizon : days over which the relative effect is measured, from each event's date (at most 170).
     n_draws, seasonality, alpha : passed to :func:`spamits.its.fit` (``alpha=0.05``: 95% intervals).
     jobs : worker processes (1: run in this process).  Results do not depend on it.
+    cases : names of stress cases; ``None`` runs the design cells.
+    first_seed : with ``cases``, series ``i`` of every case uses seed ``first_seed + i`` (design cells always
+        use seeds ``0 .. seeds-1``).
 
     A fit with its impact takes 0.03-0.1 s, so the study costs about ``0.07 s × seeds × cells × methods``
     (cells per phi: ``len(drops) × (len(half_lives) + lasting) + overlapping``) divided by ``jobs``.
     """
-    methods = _check_args(phis, drops, half_lives, seeds, methods, horizon, jobs)
+    if cases is not None:
+        _design_left_alone(phis=phis, drops=drops, half_lives=half_lives, lasting=lasting, overlapping=overlapping,
+                           horizon=horizon, n_draws=n_draws, seasonality=seasonality, alpha=alpha)
+        return stress_study(cases, ("default",) if methods is None else methods, seeds=seeds, jobs=jobs,
+                            first_seed=first_seed)
+    if first_seed != 0:
+        raise ModelSpecError(f"simulation_study: first_seed={first_seed} applies to cases= only; the design cells "
+                             "use seeds 0 .. seeds-1")
+    methods = _check_args(phis, drops, half_lives, seeds, DEFAULT_METHODS if methods is None else methods,
+                          horizon, jobs)
     cells = _cells(phis, drops, half_lives, lasting, overlapping)
     if not cells:
         raise ModelSpecError("simulation_study: no design cells; give phis and drops, or overlapping=True")
@@ -167,6 +195,22 @@ def simulation_study(
 # --- arguments and design cells ------------------------------------------------------------------------------
 
 
+def _plain(value: object) -> object:
+    """A design argument comparable with its default (sequences as tuples of floats)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(float(v) for v in value)
+    return value
+
+
+def _design_left_alone(**given: object) -> None:
+    """ModelSpecError naming the design arguments of :func:`simulation_study` given with ``cases=``."""
+    defaults = inspect.signature(simulation_study).parameters
+    changed = [name for name, value in given.items() if _plain(value) != _plain(defaults[name].default)]
+    if changed:
+        raise ModelSpecError(f"simulation_study: {', '.join(changed)} describe the design cells and do not apply "
+                             "with cases= (each stress case has its own design; spamits.data.stress)")
+
+
 def _check_args(phis, drops, half_lives, seeds, methods, horizon, jobs) -> tuple[tuple[str, str], ...]:
     for phi in phis:
         if not -1.0 < float(phi) < 1.0:
@@ -188,9 +232,10 @@ def _check_args(phis, drops, half_lives, seeds, methods, horizon, jobs) -> tuple
     out = []
     for method in methods:
         pair = tuple(method)
-        if len(pair) != 2 or pair[0] not in FAMILIES or pair[1] not in ERRORS:
+        if isinstance(method, str) or len(pair) != 2 or pair[0] not in FAMILIES or pair[1] not in ERRORS:
             raise ModelSpecError(f"simulation_study: method {method!r} must be a (family, errors) pair with family "
-                                 f"in {sorted(FAMILIES)} and errors in {sorted(ERRORS)}")
+                                 f"in {sorted(FAMILIES)} and errors in {sorted(ERRORS)} (method names such as "
+                                 "'default' are for the stress cases: give cases=)")
         out.append((str(pair[0]), str(pair[1])))
     if not out:
         raise ModelSpecError("simulation_study: methods is empty; e.g. methods=[('negbin', 'ar1')]")
@@ -277,148 +322,3 @@ def _measure(result, label: str, window: tuple, truth: float, target: tuple) -> 
         out.update(half_life_est=row["estimate"], half_life_low=row["ci_low"], half_life_high=row["ci_high"],
                    half_life_covered=bool(row["ci_low"] <= hl <= row["ci_high"]))
     return out
-
-
-# --- tables ------------------------------------------------------------------------------------------------
-
-
-def _label(table: pd.DataFrame) -> pd.DataFrame:
-    """Name the column axis SIMULATED and mark the table simulated (plots read ``attrs``)."""
-    table.columns.name = SIMULATED
-    table.attrs.update(simulated=True, source=f"{SIMULATED} series from spamits.validation.simulation_study "
-                       f"(base scenario {BASE_SCENARIO!r})")
-    return table
-
-
-def aggregate(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per design cell and method: n, bias, RMSE, coverage, width, level and half-life accuracy."""
-    rows = []
-    for keys, group in runs.groupby(CELL_KEYS + METHOD_KEYS, sort=False, dropna=False):
-        ok = group[group["ok"].astype(bool)]
-        err = ok["estimate"] - ok["truth"]
-        row = dict(zip(CELL_KEYS + METHOD_KEYS, keys, strict=True))
-        hl_est = ok["half_life_est"].astype(float).dropna()
-        median_hl = float(np.median(hl_est)) if len(hl_est) else math.nan
-        hl_low, hl_high = median_interval(hl_est.to_numpy())
-        row.update(
-            n=len(ok), failed=len(group) - len(ok), bias=_mean(err), rmse=math.sqrt(_mean(err**2)),
-            coverage=_mean(ok["covered"]), mean_width=_mean(ok["ci_high"] - ok["ci_low"]),
-            level_bias=_mean(ok["level"] - ok["level_true"]), level_coverage=_mean(ok["level_covered"]),
-            median_half_life=median_hl, median_half_life_low=hl_low, median_half_life_high=hl_high,
-            half_life_rel_error=median_hl / row["half_life"] - 1,
-            half_life_coverage=_mean(ok["half_life_covered"]) if len(hl_est) else math.nan,
-        )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-
-def median_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Distribution-free interval for the median of the distribution ``values`` (n,) were drawn from.
-
-    The order statistics ``x_(r)`` and ``x_(n+1-r)`` with ``r`` the ``(1-level)/2`` quantile of Binomial(n, 1/2)
-    (at least 1): they cover the median with probability at least about ``level`` whatever the distribution.
-    In the study it is the Monte Carlo uncertainty of a cell's median half-life: with estimates as spread as
-    a weakly identified half-life's, 200 series pin their median down to no better than ±10-20%.  (nan, nan)
-    for fewer than 6 values, where no such interval reaches ``level``.
-    """
-    x = np.sort(np.asarray(values, dtype=float))
-    n = len(x)
-    if n < 6:
-        return math.nan, math.nan
-    r = max(int(stats.binom.ppf((1 - level) / 2, n, 0.5)), 1)
-    return float(x[r - 1]), float(x[n - r])
-
-
-def _mean(values: pd.Series) -> float:
-    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
-    return float(values.mean()) if len(values) else math.nan
-
-
-def by_method(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per method over all cells.
-
-    Relative effect: pooled coverage (``coverage``), mean and worst cell coverage, mean |bias| over cells,
-    pooled RMSE and mean interval width; parameters: pooled coverage of the level and half-life intervals.
-    """
-    rows = []
-    for (method, family, errors), group in table.groupby(METHOD_KEYS, sort=False):
-        sub = runs[(runs["method"] == method) & runs["ok"].astype(bool)]
-        err = sub["estimate"].astype(float) - sub["truth"].astype(float)
-        rows.append({"method": method, "family": family, "errors": errors, "cells": len(group),
-                     "n": int(group["n"].sum()), "coverage": _mean(sub["covered"]),
-                     "mean_coverage": float(group["coverage"].mean()), "min_coverage": float(group["coverage"].min()),
-                     "mean_abs_bias": float(group["bias"].abs().mean()), "rmse": math.sqrt(_mean(err**2)),
-                     "mean_width": _mean(sub["ci_high"].astype(float) - sub["ci_low"].astype(float)),
-                     "level_coverage": _mean(sub["level_covered"]),
-                     "half_life_coverage": _mean(sub["half_life_covered"])})
-    return pd.DataFrame(rows)
-
-
-def recommended_errors(study: StudyResult) -> pd.DataFrame:
-    """Per family, the errors model whose intervals cover the truth closest to nominal over the study's cells.
-
-    The criterion (``mean_abs_gap``) is the mean over cells of ``|coverage - nominal|``, averaged over the two
-    estimands every cell has: the relative effect over the horizon and the level (immediate log-change).  A
-    model that is right on average but too narrow in some cells and too wide in others does not win; ties go
-    to the higher worst-cell coverage.  Columns: family, errors (the choice), compared (the models compared),
-    mean_abs_gap, coverage and level_coverage (pooled over cells), min_coverage (worst cell, relative effect).
-    """
-    table = study.table
-    rows = []
-    for family, group in table.groupby("family", sort=False):
-        scores = []
-        for errors, sub in group.groupby("errors", sort=False):
-            gaps = [(sub[col] - study.nominal).abs().mean() for col in ("coverage", "level_coverage")
-                    if col in sub and sub[col].notna().any()]
-            scores.append((float(np.mean(gaps)), -float(sub["coverage"].min()), errors, _pooled(sub, "coverage"),
-                           _pooled(sub, "level_coverage")))
-        gap, neg_min, errors, pooled, level = min(scores)
-        rows.append({"family": family, "errors": errors, "compared": ", ".join(s[2] for s in scores),
-                     "mean_abs_gap": gap, "coverage": pooled, "level_coverage": level, "min_coverage": -neg_min})
-    return _label(pd.DataFrame(rows))
-
-
-def _pooled(table: pd.DataFrame, col: str) -> float:
-    """A per-cell fraction pooled over cells, weighted by their number of series."""
-    if col not in table or not table[col].notna().any():
-        return math.nan
-    ok = table[table[col].notna()]
-    return float((ok[col] * ok["n"]).sum() / max(int(ok["n"].sum()), 1))
-
-
-def _cell_name(row: pd.Series) -> str:
-    parts = [row["design"] if row["event"] == "main" else f"overlap {row['event']}", f"phi={row['phi']:g}",
-             f"drop={row['drop']:g}"]
-    if not math.isnan(row["half_life"]):
-        parts.append(f"half-life={row['half_life']:g}d")
-    return " ".join(parts)
-
-
-def _summary(study: StudyResult) -> str:
-    nominal = 100 * study.nominal
-    s = study.settings
-    lines = [f"{SIMULATED} simulation study: {s['seeds']} series per cell, {len(study.table) // len(s['methods'])} "
-             f"cells, {s['horizon']}-day relative effect, nominal coverage {nominal:.0f}%"]
-    for method, group in study.table.groupby("method", sort=False):
-        worst = group.loc[group["coverage"].idxmin()]
-        pooled = 100 * _pooled(group, "coverage")
-        lines.append(f"  {method}: coverage {100 * group['coverage'].min():.0f}-{100 * group['coverage'].max():.0f}% "
-                     f"over cells (pooled {pooled:.1f}%; level {100 * _pooled(group, 'level_coverage'):.1f}%); "
-                     f"worst: {_cell_name(worst)} ({100 * worst['coverage']:.0f}%)")
-    decay = study.table[study.table["half_life_rel_error"].notna()]
-    if len(decay):
-        first = decay[decay["method"] == decay["method"].iloc[0]]
-        worst = first.loc[first["half_life_rel_error"].abs().idxmax()]
-        within = int((first["half_life_rel_error"].abs() <= HALF_LIFE_TOLERANCE).sum())
-        mc = (worst[["median_half_life_low", "median_half_life_high"]] / worst["half_life"] - 1) * 100
-        lines.append(f"  median half-life error ({first['method'].iloc[0]}): "
-                     f"{100 * first['half_life_rel_error'].abs().median():.0f}% in the median cell, within "
-                     f"{100 * HALF_LIFE_TOLERANCE:.0f}% in {within} of {len(first)} cells; worst "
-                     f"{100 * worst['half_life_rel_error']:+.0f}% (Monte Carlo 95% interval {mc.iloc[0]:+.0f} to "
-                     f"{mc.iloc[1]:+.0f}%; {_cell_name(worst)})")
-    for row in study.recommended_errors().itertuples():
-        lines.append(f"  closest to nominal for {row.family}: errors={row.errors!r} (mean |coverage - {nominal:.0f}%| "
-                     f"{100 * row.mean_abs_gap:.1f} points over cells, relative effect and level; "
-                     f"compared: {row.compared})")
-    return "\n".join(lines)
-
