@@ -98,7 +98,7 @@ browser:
 test: venv syslibs browser
 	status=0; \
 	$(PY) -m pytest tests $(PYTEST_PARALLEL) || status=$$?; \
-	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_PARALLEL) \
 	  -p no:cacheprovider notebooks || status=$$?; \
 	exit $$status
 
