@@ -39,7 +39,7 @@ LAYER_OF = {
     "_reportnb": "report",
 }
 
-BOTTOM = {"errors", "paths", "_atomic", "_display"}
+BOTTOM = {"errors", "paths", "_atomic", "_labels", "_display"}
 LAYERS = {"root", *BOTTOM, "events", "data", "audit", "ingest", "its", "_batchfit", "robust", "results",
           "validation", "vendor_fits", "findings", "plots", "report", "cli"}
 # What each layer may import (besides itself).  "root" is ``spamits/__init__.py`` (``from spamits import
@@ -48,7 +48,8 @@ ALLOWED = {
     "errors": set(),
     "paths": {"errors"},
     "_atomic": {"errors"},
-    "_display": {"errors"},
+    "_labels": set(),
+    "_display": {"errors", "_labels"},
     "events": BOTTOM,
     "data": BOTTOM | {"events"},
     "audit": BOTTOM | {"events", "data"},  # the trap audit's tables: read counts, never ingest

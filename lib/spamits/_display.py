@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from spamits._labels import SIMULATED, is_simulated
 from spamits.errors import ModelSpecError
 
 __all__ = ["MINUS", "SIMULATED", "DisplayTable", "digits_for", "escape_markdown", "fmt_count", "fmt_date",
            "finite_or_nan", "fmt_interval", "fmt_number", "fmt_p", "fmt_pct", "table"]
 
 MINUS = "\u2212"
-SIMULATED = "SIMULATED"
 _CELL_STYLE = "vertical-align: top; text-align: left;"
 _LONG_CELL_STYLE = _CELL_STYLE + " white-space: normal; min-width: 12em; max-width: 32em; overflow-wrap: anywhere;"
 """Inline style of a body cell with long text (catalog names, notes, URLs): it wraps instead of widening the page
@@ -218,7 +218,7 @@ def table(frame: pd.DataFrame, caption: str, columns: Mapping[str, str | tuple[s
     """
     if not isinstance(frame, pd.DataFrame):
         raise ModelSpecError(f"table: frame must be a pandas DataFrame, got {type(frame).__name__}")
-    sim = frame.columns.name == SIMULATED if simulated is None else bool(simulated)
+    sim = is_simulated(frame) if simulated is None else bool(simulated)
     if columns is None:
         shown = frame.copy()
         shown.columns = list(shown.columns)

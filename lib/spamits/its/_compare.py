@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
 from spamits.its._result import ITSResult
 
@@ -35,7 +36,7 @@ def compare(fits: Mapping[str, ITSResult] | Sequence[ITSResult], *, horizon: int
     table["delta_aic"] = table["aic"] - table.groupby(key)["aic"].transform("min")
     table = table.drop(columns="data_key")
     if any(fit.simulated for fit in named.values()):
-        table.columns.name = "SIMULATED"
+        mark_simulated(table)
     return table
 
 

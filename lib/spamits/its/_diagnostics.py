@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
 from spamits.its._design import NATURAL_PERIOD
 from spamits.its.families import FAMILY_MODELS, pearson
@@ -55,7 +56,8 @@ def diagnostics(result: ITSResult, lags: int | None = None) -> dict:
     ok = y_pre.notna() & (y_pre > 0)
     mape = float(np.mean(np.abs(y_pre[ok] - fit_pre[ok]) / y_pre[ok]))
     if result.simulated:
-        table.columns.name = ljung.columns.name = bg.columns.name = "SIMULATED"
+        for frame in (table, ljung, bg):
+            mark_simulated(frame)
     return {
         "acf": table,
         "ljung_box": ljung,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal, stats
 
+from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
 from spamits.its import _hourly as hourly
 from spamits.its import precheck as precheck_mod
@@ -232,9 +233,7 @@ class ITSResult:
 
     def _label(self, table: pd.DataFrame) -> pd.DataFrame:
         """Name the column axis SIMULATED when the data are simulated, so every displayed table says so."""
-        if self.simulated:
-            table.columns.name = "SIMULATED"
-        return table
+        return mark_simulated(table, self.simulated)
 
     def _se(self, col: str) -> float:
         return float(np.sqrt(max(self.cov.loc[col, col], 0.0)))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from spamits._labels import is_simulated
 from spamits.plots.style import SIMULATED, caption_source, finish, rounded, sim_label, sim_title
 
 __all__ = ["fig_forest", "fig_groups"]
@@ -27,7 +28,7 @@ def fig_forest(table: pd.DataFrame, *, title: str = "Immediate change and half-l
     """
     from plotly.subplots import make_subplots
 
-    sim = table.columns.name == SIMULATED
+    sim = is_simulated(table)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
                         subplot_titles=["immediate change (%)", f"half-life ({table['unit'].iloc[0]}, log scale)"])
     labels = [f"{r.event} ({r.kind})" for r in table.itertuples()]

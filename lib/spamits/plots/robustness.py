@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from spamits._labels import is_simulated
 from spamits.plots.style import (
     COLORS,
-    SIMULATED,
     caption_source,
     event_line,
     finish,
@@ -56,7 +56,7 @@ def fig_sweep(table: pd.DataFrame, *, x: str, term: str = "level", title: str | 
     ``table`` is ``robust.date_sweep`` (``x="date"``; the catalog date is drawn in red) or
     ``robust.window_sweep`` (``x="window"``); the 30-period relative effect and its interval are shown too.
     """
-    sim = table.columns.name == SIMULATED
+    sim = is_simulated(table)
     rows = table[table["term"] == term]
     if x == "date":
         xs = [pd.Timestamp(d).date().isoformat() for d in rows["date"]]

@@ -25,13 +25,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import NotebookRenderer
 
+from spamits._labels import SIMULATED
 from spamits.plots.static import StaticImageRenderer
 
 __all__ = ["COLORS", "LAYOUT", "RENDERER_ENV", "SIMULATED", "DeterministicNotebookRenderer", "band_trace",
            "caption_source", "event_line", "finish", "is_simulated", "iso_dates", "rounded", "sim_label",
            "sim_title"]
 
-SIMULATED = "SIMULATED"
 COLORS = {"observed": "#1f4e79", "fitted": "#7f7f7f", "counterfactual": "#c0392b", "band": "rgba(192,57,43,0.18)",
           "event": "#2c3e50", "bar": "#1f4e79", "bound": "#c0392b"}
 LAYOUT = {"template": "plotly_white", "height": 460, "margin": {"l": 70, "r": 30, "t": 70, "b": 110},

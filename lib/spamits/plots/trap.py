@@ -15,12 +15,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from spamits import audit
+from spamits._labels import REAL
 from spamits.errors import DataValidationError
 from spamits.plots.style import COLORS, finish, rounded
 
 __all__ = ["REAL", "fig_daily", "fig_dating", "fig_hourly", "fig_lag", "fig_recipients"]
 
-REAL = "REAL"
 _TOP_COLORS = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#7f8c8d", "#17a589", "#a04000"]
 
 

@@ -20,11 +20,11 @@ SIMULATED (``columns.name``) when the series is simulated.  No plotting here (se
 """
 
 
+from spamits._labels import SIMULATED
 from spamits.robust._common import (
     BATCH_ERRORS,
     EFFECT_COLUMNS,
     HORIZON,
-    SIMULATED,
     batched_kwargs,
     default_min_periods,
 )

@@ -9,9 +9,9 @@ import pandas as pd
 from scipy import stats
 
 from spamits import its as its_pkg
+from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
 
-SIMULATED = "SIMULATED"
 EFFECT_COLUMNS = ["estimate", "ci_low", "ci_high", "p_value", "ratio", "ratio_low", "ratio_high"]
 HORIZON = 30  # periods of the relative effect reported by the sweeps
 _FIT_KEYWORDS = tuple(p for p in inspect.signature(its_pkg.fit).parameters if p not in {"y", "events"})
@@ -60,9 +60,7 @@ def stamp(when: object) -> str:
 
 
 def _label(table: pd.DataFrame, simulated: bool) -> pd.DataFrame:
-    if simulated:
-        table.columns.name = SIMULATED
-    return table
+    return mark_simulated(table, simulated)
 
 
 def _effect_cells(est_: np.ndarray, se: np.ndarray, alpha: float) -> dict[str, np.ndarray]:

@@ -7,17 +7,16 @@ import pandas as pd
 
 from spamits import audit, data, events
 from spamits import its as its_pkg
+from spamits._labels import REAL, SIMULATED, is_simulated
 from spamits.errors import DataValidationError, ModelSpecError
 from spamits.robust._common import (
     HORIZON,
-    SIMULATED,
     _check_kwargs,
     _label,
 )
 
 # --- across takedowns ---------------------------------------------------------------------------------------
 
-REAL = "REAL"
 REAL_SUFFIX = f" ({REAL})"
 """Appended to the event id in the keys of :func:`fit_events` (and the ``event`` column of
 :func:`takedown_table`) for fits to real counts, e.g. ``"mccolo (REAL)"``."""
@@ -84,7 +83,7 @@ def _takedown_row(label: str, result: object) -> dict:
 
 def cross_takedown_summary(table: pd.DataFrame) -> str:
     """A plain-language answer across events (from :func:`takedown_table`), with its caveats."""
-    sim = table.columns.name == SIMULATED
+    sim = is_simulated(table)
     take = table[table["kind"] == "takedown"]
     pause = table[table["kind"] == "pause"]
     real = table.loc[table["data"] == REAL, "event"].tolist() if "data" in table else []

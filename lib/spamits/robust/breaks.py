@@ -10,10 +10,10 @@ import pandas as pd
 from scipy import stats
 
 from spamits import its as its_pkg
+from spamits._labels import SIMULATED
 from spamits.errors import ModelSpecError
 from spamits.robust._common import (
     _BATCH_KEYWORDS,
-    SIMULATED,
     _check_kwargs,
     _effect_cells,
     _label,

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from spamits import its as its_pkg
+from spamits._labels import SIMULATED
 from spamits.errors import ModelSpecError
 from spamits.robust._common import (
     _BATCH_KEYWORDS,
-    SIMULATED,
     _check_kwargs,
     _effect_cells,
     _event_date,

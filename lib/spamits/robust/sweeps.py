@@ -7,11 +7,11 @@ import pandas as pd
 
 from spamits import data, events
 from spamits import its as its_pkg
+from spamits._labels import SIMULATED, is_simulated
 from spamits.errors import ModelSpecError
 from spamits.robust._common import (
     EFFECT_COLUMNS,
     HORIZON,
-    SIMULATED,
     _check_kwargs,
     _event_date,
     _label,
@@ -96,7 +96,7 @@ def describe_sweep(table: pd.DataFrame, *, by: str) -> str:
         return "The fits have no immediate-change (level) term to compare."
     pct = 100 * (level["ratio"] - 1)
     sig = int((level["ci_high"] < 0).sum() + (level["ci_low"] > 0).sum())
-    sim = f"{SIMULATED} data. " if table.columns.name == SIMULATED else ""
+    sim = f"{SIMULATED} data. " if is_simulated(table) else ""
     what = {"date": "event dates", "window": "windows"}.get(by, by)
     return (f"{sim}Across {len(level)} {what} the immediate change ranges from {pct.min():+.1f}% to "
             f"{pct.max():+.1f}%; its interval excludes zero in {sig} of {len(level)} fits.")

@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
+from spamits._labels import SIMULATED
 from spamits.validation.measures import (
     BASE_SCENARIO,
     CELL_KEYS,
     HALF_LIFE_TOLERANCE,
     METHOD_KEYS,
-    SIMULATED,
     TABLE_COLUMNS,
     aggregate,
     by_method,

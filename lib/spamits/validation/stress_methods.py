@@ -147,7 +147,25 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
     return _default(y.iloc[start:], pos - start)
 
 
+def _model_break(y: pd.Series, pos: int) -> dict:
+    """The pre-period check first; when it finds a break, the break date joins the fit as a second event (its own
+    decaying effect), and the impact is the takedown's alone (``impact(events=[takedown])``): the earlier event
+    stays in the counterfactual, as in the truth."""
+    from spamits.its.precheck import precheck
+
+    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+    if not check.break_found:
+        return _default(y, pos)
+    event = y.index[pos]
+    result = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    imp = result.impact(event, y.index[pos + HORIZON_DAYS - 1], events=[event])
+    eff = result.effects
+    hl = eff[(eff["term"] == "half_life") & (eff["event"].astype(str).str.contains(str(event.date())))]
+    return {"estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"],
+            "half_life_est_days": float(hl["estimate"].iloc[0]) if len(hl) else float("nan"), "masked": 0}
+
+
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
-    "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated,
+    "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "model-break": _model_break,
 }

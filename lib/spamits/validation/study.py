@@ -31,6 +31,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 
+from spamits._labels import SIMULATED
 from spamits._simulate import SCENARIOS, simulate, true_relative_effect
 from spamits.errors import ModelSpecError, SpamitsError
 from spamits.its import ERRORS, FAMILIES, clean, fit
@@ -38,7 +39,6 @@ from spamits.validation.measures import (
     BASE_SCENARIO,
     CELL_KEYS,
     METHOD_KEYS,
-    SIMULATED,
     _label,
     _summary,
     aggregate,
