@@ -11,7 +11,7 @@ import pytest
 from spamits import data
 from spamits.data.simulation import true_relative_effect
 from spamits.data.stress import HORIZON_DAYS, STRESS_CASES, daily_bins, simulate_stress, stress_case
-from spamits.errors import DataGapWarning, DataValidationError, ModelFitWarning, ModelSpecError
+from spamits.errors import DataGapWarning, DataValidationError, FitDivergedError, ModelFitWarning, ModelSpecError
 from spamits.its import fit
 
 
@@ -168,9 +168,24 @@ def test_a_fit_whose_first_post_periods_are_missing_gives_a_spamits_error_not_a_
         fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
 
 
-def test_a_low_count_fit_that_runs_off_to_infinity_is_a_spamits_error():
-    y = data.load("low-counts", seed=46)  # two zeros in the first three post days: the pulse runs to -inf
-    with pytest.raises(ModelSpecError, match="ran off to infinity"), warnings.catch_warnings():
+def test_a_low_count_pulse_that_runs_off_to_infinity_is_refitted_with_a_longer_shortest_half_life():
+    """Low-count stress seed 46 (two zeros in the first three post days): the quarter-period pulse has no finite
+    fit (separation); the search from one period fits, says so in a note, and its interval stays wide."""
+    y = data.load("low-counts", seed=46)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
+    assert "the half-life search starts at 1 period(s)" in result.notes[-1]
+    eff = result.effects.set_index("term")
+    assert 1.0 <= eff.loc["half_life", "estimate"] < 3.0 and np.isfinite(eff.loc["level", "estimate"])
+    imp = result.impact("2008-11-11", "2008-12-10")
+    assert imp["relative_low"] < imp["relative"] < imp["relative_high"]
+
+
+def test_a_fit_that_runs_off_to_infinity_at_every_shortest_half_life_is_a_spamits_error():
+    y = data.load("low-counts", seed=46)
+    y.iloc[365:380] = 0  # 15 zero days from the event on, then the counts come back
+    with pytest.raises(FitDivergedError, match="ran off to infinity"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit(y, "2008-11-11", effect="decay", seasonality="dow", n_draws=200)
 

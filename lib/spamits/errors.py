@@ -12,6 +12,7 @@ __all__ = [
     "DataFileNotFoundError",
     "DataGapWarning",
     "DataValidationError",
+    "FitDivergedError",
     "ModelFitWarning",
     "ModelSpecError",
     "ReportError",
@@ -43,6 +44,13 @@ class UnknownEventError(SpamitsError, KeyError):
 
 class ModelSpecError(SpamitsError, ValueError):
     """An argument of a model call is invalid; the message names the argument and the allowed values."""
+
+
+class FitDivergedError(ModelSpecError):
+    """An effect estimate ran off to infinity: the data cannot bound it (the message says why and what to use).
+    ``separation`` is true when the first post periods hold a zero count and none is missing."""
+
+    separation: bool = False
 
 
 class ReportError(SpamitsError, RuntimeError):

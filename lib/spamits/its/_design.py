@@ -31,6 +31,8 @@ class EventSpec:
     date: pd.Timestamp
     position: int
     effect: str
+    min_half_life: float = 0.25
+    """Shortest half-life (periods) the decay-rate search considers (see ``spamits.its._profile.search_bounds``)."""
 
     @property
     def terms(self) -> tuple[str, ...]:

@@ -29,8 +29,9 @@ XTOL = 1e-3  # tolerance of the estimate and of the interval bounds (log half-li
 
 
 def search_bounds(n: int, spec: design.EventSpec) -> tuple[float, float]:
-    """Range of the log half-life search (periods): a quarter period to 4× the post window (at least 4)."""
-    return float(np.log(0.25)), float(np.log(max(4.0 * (n - spec.position), 4.0)))
+    """Range of the log half-life search (periods): ``spec.min_half_life`` (a quarter period unless a pulse
+    diverged, see ``spamits.its._fit.estimate``) to 4× the post window (at least 4)."""
+    return float(np.log(spec.min_half_life)), float(np.log(max(4.0 * (n - spec.position), 4.0)))
 
 
 def to_delta(log_hl: np.ndarray | float) -> np.ndarray | float:
