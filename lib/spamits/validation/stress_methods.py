@@ -21,6 +21,8 @@ Methods:
 * ``calibrated``: the default fit and point estimate; the interval from parameter draws times resampled
   pre-period errors of 30-day window sums (:func:`spamits.its.calibrate.calibrated_impact`; Chernozhukov,
   Wüthrich & Zhu 2021).
+* ``model-break``: the pre-period check first; when it finds a break, the break date joins the fit as a second
+  event with its own decaying effect, and the relative effect is the takedown's alone (``impact(events=[...])``).
 
 Hourly series are fitted on 24-hour bins that start at the cut-off hour (:func:`spamits.data.stress.
 daily_bins`), so the 30 bins hold exactly the truth's 720 hours.  Everything here is SIMULATED.
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from spamits.data.stress import HORIZON_DAYS
+from spamits.errors import ModelSpecError
 from spamits.its import fit
 
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
@@ -150,14 +153,19 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
 def _model_break(y: pd.Series, pos: int) -> dict:
     """The pre-period check first; when it finds a break, the break date joins the fit as a second event (its own
     decaying effect), and the impact is the takedown's alone (``impact(events=[takedown])``): the earlier event
-    stays in the counterfactual, as in the truth."""
+    stays in the counterfactual, as in the truth.  When the joint fit cannot be made (a break too close to the
+    start of the series), the default fit."""
     from spamits.its.precheck import precheck
 
     check = precheck(y, y.index[pos], catalog=False, warn_user=False)
     if not check.break_found:
         return _default(y, pos)
     event = y.index[pos]
-    result = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    try:
+        result = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow",
+                     n_draws=1000)
+    except ModelSpecError:  # a break too close to the start leaves too few periods before it: the default fit
+        return _default(y, pos)
     imp = result.impact(event, y.index[pos + HORIZON_DAYS - 1], events=[event])
     eff = result.effects
     hl = eff[(eff["term"] == "half_life") & (eff["event"].astype(str).str.contains(str(event.date())))]
