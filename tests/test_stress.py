@@ -211,3 +211,23 @@ def test_precheck_findings_reach_the_table_the_series_plot_and_the_findings():
     result = fit(y, event)
     lines = findings.takedown_findings(result, precheck=check).lines
     assert any(line.startswith("Pre-period check: ") and "burst" in line for line in lines)
+
+
+def test_a_pre_period_break_note_gives_the_joint_fit_that_models_it_and_that_fit_runs():
+    from spamits.its import precheck
+    from spamits.its.precheck import MEASURED_COVERAGE
+
+    y = simulate_stress("earlier-event", seed=2)["observed"]
+    check = precheck(y, "2008-11-11", catalog=False, warn_user=False)
+    assert check.break_found
+    when = str(check.break_date.date())
+    note = check.notes[-1]
+    assert f"fit(y, ['{when}', '2008-11-11'], ...)" in note and "impact(events=['2008-11-11'])" in note
+    assert f"{MEASURED_COVERAGE['earlier_event_modelled']:.0%}" in note
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        joint = fit(y, [when, "2008-11-11"], effect="decay", seasonality="dow", n_draws=200)
+    main = joint.impact("2008-11-11", "2008-12-10", events=["2008-11-11"])
+    both = joint.impact("2008-11-11", "2008-12-10")
+    assert main["relative_low"] < main["relative"] < main["relative_high"] < 0
+    assert main["counterfactual"] < both["counterfactual"]  # the earlier drop stays in the main event's baseline
