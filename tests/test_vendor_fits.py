@@ -39,7 +39,7 @@ def test_results_and_figures_are_json_ready_and_cite_sources():
     json.dumps(out, allow_nan=False)
     assert out["data"] == {"source": "data/vendor_figures.csv", "simulated": False}
     cand = vendor_fits.CANDIDATES[0]
-    fig = vendor_fits.figure(cand, fits[cand.name])
+    fig = plots.fig_vendor_fit(cand, fits[cand.name])
     caption = next(a.text for a in fig.layout.annotations if a.text.startswith("Source:"))
     assert "Symantec State of Spam monthly figures as published" in caption and "SIMULATED" not in fig.layout.title.text
     sources = vendor_fits.sources_table(cand).frame

@@ -22,7 +22,7 @@ from spamits._display import DisplayTable
 from spamits.errors import ModelSpecError, SpamitsWarning
 from spamits.its import ITSResult, fit
 
-__all__ = ["CANDIDATES", "Candidate", "candidates_table", "figure", "fit_candidates", "not_fitted", "precision",
+__all__ = ["CANDIDATES", "Candidate", "candidates_table", "figure_inputs", "fit_candidates", "not_fitted", "precision",
            "precision_statement", "results", "sources_table", "summary", "fit_notes", "window_series"]
 
 FIT_OPTIONS = {"family": "gaussian-logit", "effect": "step", "seasonality": None, "errors": "ar1"}
@@ -193,18 +193,17 @@ def not_fitted(table: DisplayTable) -> DisplayTable:
     return DisplayTable(rows.reset_index(drop=True), caption="Candidates that could not be fitted, and why")
 
 
-def figure(candidate: Candidate, result: ITSResult):
-    """The fit of one candidate (``spamits.plots.fig_sparse_its``), its sources named in the caption."""
-    from spamits import plots
-
+def figure_inputs(candidate: Candidate, result: ITSResult) -> dict:
+    """What the figure of one candidate's fit shows (``spamits.plots.fig_vendor_fit`` draws it): the fitted
+    ``frame``, the event ``events`` marks, ``title``, ``unit`` and ``source`` (the pages read, for the caption)."""
     pages = len(sources_table(candidate).frame["source_url"].unique())
     marks = [(events.get(e).date, e) for e in candidate.events]
     unit = data.vendor_series(candidate.vendor, candidate.metric, conflict="keep-first").attrs["unit"]
-    return plots.fig_sparse_its(
-        result.frame, events=marks, title=f"{candidate.vendor}: {candidate.metric} ({candidate.start} to "
-        f"{candidate.end})", unit=f"spam ({unit})",
-        source=f"{candidate.vendor} monthly figures as published, read from {pages} pages listed below "
-               f"(data/vendor_figures.csv); missing months left missing")
+    return {"frame": result.frame, "events": marks,
+            "title": f"{candidate.vendor}: {candidate.metric} ({candidate.start} to {candidate.end})",
+            "unit": f"spam ({unit})",
+            "source": f"{candidate.vendor} monthly figures as published, read from {pages} pages listed below "
+                      f"(data/vendor_figures.csv); missing months left missing"}
 
 
 def results(table: DisplayTable, *, alpha: float) -> dict:

@@ -21,7 +21,7 @@ from spamits.plots.style import COLORS, LAYOUT, RENDERER_ENV, SIMULATED, Determi
 from spamits.plots.takedown import fig_acf, fig_counterfactual, fig_effect_path, fig_series
 from spamits.plots.trap import fig_daily, fig_dating, fig_hourly, fig_lag, fig_recipients
 from spamits.plots.validation import fig_coverage, fig_half_life, fig_stress_coverage
-from spamits.plots.vendor import fig_level_changes, fig_sparse_its
+from spamits.plots.vendor import fig_level_changes, fig_sparse_its, fig_vendor_fit
 
 __all__ = [
     "COLORS",
@@ -48,4 +48,5 @@ __all__ = [
     "fig_sparse_its",
     "fig_stress_coverage",
     "fig_sweep",
+    "fig_vendor_fit",
 ]

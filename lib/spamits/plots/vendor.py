@@ -19,7 +19,7 @@ from spamits.plots.style import (
     sim_title,
 )
 
-__all__ = ["fig_level_changes", "fig_sparse_its"]
+__all__ = ["fig_level_changes", "fig_sparse_its", "fig_vendor_fit"]
 
 
 def fig_sparse_its(frame: pd.DataFrame, *, events: list[tuple[object, str]], title: str, unit: str,
@@ -61,3 +61,11 @@ def fig_level_changes(table: pd.DataFrame, *, title: str = "Level change at each
                   source=source)
     fig.update_layout(margin={"l": 330})
     return fig
+
+
+def fig_vendor_fit(candidate: object, result: object) -> go.Figure:
+    """The fit of one vendor-figure candidate (:func:`fig_sparse_its` of
+    :func:`spamits.vendor_fits.figure_inputs`), its sources named in the caption."""
+    from spamits.vendor_fits import figure_inputs
+
+    return fig_sparse_its(**figure_inputs(candidate, result))
