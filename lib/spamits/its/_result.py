@@ -11,8 +11,10 @@ import pandas as pd
 from scipy import signal, stats
 
 from spamits.errors import ModelSpecError
+from spamits.its import _conditional as conditional
 from spamits.its import _hourly as hourly
 from spamits.its import precheck as precheck_mod
+from spamits.its._conditional import DEFAULT_COUNTERFACTUAL
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
 from spamits.its._events import as_event
@@ -63,6 +65,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
+    counterfactual: str = DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -91,10 +94,6 @@ class ITSResult:
     @property
     def events(self) -> list[str]:
         return [s.label for s in self.specs]
-
-
-
-
 
     @property
     def decay_at_bound(self) -> dict[str, tuple[str, ...]]:
@@ -158,12 +157,27 @@ class ITSResult:
         return X.to_numpy()
 
     def _counterfactual(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off."""
+        """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off.
+
+        ``counterfactual="conditional"``: from the first removed event on, the noise is forecast from the AR
+        state filtered over the pre-period residuals (``spamits.its._conditional``); before it, stationary.
+        """
         X = self._design_without(removed)[rows]
         off = self.offset[rows]
-        point = self._response(X @ self.params.to_numpy() + off)
-        draws = self._response(self._theta @ X.T + off, self._noise(rows))
-        return point, draws
+        eta, eta_draws, noise = X @ self.params.to_numpy() + off, self._theta @ X.T + off, self._noise(rows)
+        first = min(s.position for s in self.specs if s.label in removed)
+        post = rows >= first
+        if self.counterfactual == "conditional" and post.any():
+            resid, pos, X_obs = self.residuals
+            state = conditional.end_state(resid, pos, X_obs, self.process, first)
+            log_link = FAMILY_MODELS.get(self.family).link == "log"
+            point_shift, draw_shift = conditional.mean_shift(state, self.process, rows[post], self._theta,
+                                                             self.params.to_numpy(), log_link)
+            eta[post] += point_shift
+            eta_draws[:, post] += draw_shift
+            rng = np.random.default_rng([self.seed, int(rows[post][0]), int(rows[-1]), 1])
+            noise[:, post] = conditional.conditional_noise(state, self.process, rows[post], self.n_draws, rng)
+        return self._response(eta), self._response(eta_draws, noise)
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
         """The labels of ``events`` (None: all), each given as a label, date or Event of this fit."""
