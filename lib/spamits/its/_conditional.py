@@ -1,25 +1,33 @@
 """Counterfactual noise conditional on the end of the pre-period (issue 13, "wandering level").
 
-The counterfactual of an ITS fit is the baseline ``X·β`` plus the residual process, AR(1) plus white noise
-on the link scale (``ResidualProcess``: total variance ``γ0``, AR part ``A`` with coefficient ``φ``, white part
-``W = γ0 - A``).  Drawn from the stationary distribution (``"stationary"``), it ignores where the AR state
-stands when the event happens.  When the level has drifted away from the fitted trend (a wandering level: φ
-near 1), the counterfactual then starts at the trend instead of at the data, and the effect is biased.
+The counterfactual of an ITS fit is the baseline ``X·β`` plus link-scale noise.  Drawn from the stationary
+AR(1)-plus-white-noise process of the residuals (``counterfactual="stationary"``), it ignores where the noise
+stands when the event happens: when the level has wandered away from the fitted trend (a random walk on the
+log-rate), the counterfactual starts at the trend instead of at the data, and a decay term that absorbs
+downward drifts after the event but cannot absorb upward ones biases the effect (SIMULATED stress study,
+``docs/simulation_study.md``).
 
-``"conditional"`` treats the residuals as the observations of a linear Gaussian state-space model,
-``r_t = a_t + e_t`` with ``a_t = φ·a_{t-1} + η_t`` (Harvey 1989, *Forecasting, structural time series models
-and the Kalman filter*, ch. 3; Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, 2nd ed.,
-§4.3 and §4.9 for the forecast), and runs the Kalman filter over the **pre-period** residuals only (post-event
-residuals carry the effect terms).  With the filtered state ``a_T | r ~ N(m_T, P_T)`` at the last observed
-pre-period period T, the link-scale noise h periods later is
+``counterfactual="conditional"`` (the default) describes the **pre-period** residuals ``r_t`` (post-event
+residuals carry the effect terms) as a local level plus AR(1) plus white noise,
 
-    v_{T+h} | r ~ N(φ^h·m_T,  V_h),   V_h = φ^{2h}·P_T + A·(1 - φ^{2h}) + W,
+    r_t = L_t + a_t + e_t,   L_t = L_{t-1} + ξ_t,   a_t = φ·a_{t-1} + η_t,
+    Var ξ = q,   Var a = A,   Var e = W
 
-and the simulated paths start from a draw of ``a_T`` and follow the AR recursion, so serial correlation within
-the window is kept.  ``m_T`` is linear in the residuals, ``m_T = Σ c_t r_t``; a parameter draw θ moves the
-residuals by ``-X_pre (θ - β̂)``, so ``m_T(θ) = m_T - (cᵀX_pre)(θ - β̂)``: a draw with a higher level has a
-smaller end state, and the anchoring at the data holds for every draw.  Far from the event (``φ^h → 0``) the
-conditional noise is the stationary one again.
+(Harvey 1989, *Forecasting, structural time series models and the Kalman filter*, ch. 2-3).  Its parameters
+are fitted to the empirical semivariogram of the residuals at lags 1..K, ``v(k) = W + A·(1 - φ^k) + q·k/2``,
+by weighted least squares with Cressie's weights ``N_k / v(k)²`` (Cressie 1985, *Math. Geology* 17:563;
+Diggle, Heagerty, Liang & Zeger 2002, *Analysis of Longitudinal Data*, 2nd ed., §5.2, for the variogram of a
+serially correlated series with measurement error): ``q = 0`` when the level does not wander.  The Kalman
+filter over the pre-period gives the state ``(L_T, a_T) | r ~ N(m_T, P_T)`` at the last observed pre-period
+period T (the level starts at the fitted baseline with variance ``q`` times the pre-period span), and the noise
+h periods later is forecast as (Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, 2nd ed.,
+§4.9)
+
+    v_{T+h} | r ~ N(L_T + φ^h·a_T,  z_hᵀ P_T z_h + h·q + A·(1 - φ^{2h}) + W),   z_h = (1, φ^h).
+
+Simulated paths start from a draw of the state and follow the recursions, so the serial correlation within a
+window is kept.  The filtered mean is linear in the residuals, ``m_T = Cᵀ r``; a parameter draw θ moves them by
+``-X_pre (θ - β̂)``, so ``m_T(θ) = m_T - CᵀX_pre (θ - β̂)`` and every draw stays anchored to the data.
 """
 
 from __future__ import annotations
@@ -28,111 +36,192 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
-
-from spamits.its._covariance import ResidualProcess
+from scipy import optimize
 
 COUNTERFACTUALS = {
-    "conditional": "baseline plus AR noise forecast from the filtered state at the end of the pre-period",
-    "stationary": "baseline plus AR noise from its stationary distribution (ignores the end-of-pre state)",
+    "conditional": "baseline plus noise forecast from the pre-period's end state (local level + AR(1) + white)",
+    "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "conditional"
+MAX_LAG = 30  # semivariogram lags 1..MAX_LAG (at most a quarter of the pre-period)
+PHI_GRID = np.linspace(0.0, 0.98, 50)  # AR coefficients tried in the variogram fit
+LEVEL_F = 2.0  # a wandering level is kept when its F statistic exceeds this (AIC's rule for one parameter)
+
+
+@dataclass(frozen=True)
+class LevelProcess:
+    """Local level + AR(1) + white noise on the link scale: level innovation variance ``q`` per period, AR
+    variance ``ar_var`` with coefficient ``phi``, white-noise variance ``white_var``."""
+
+    q: float
+    ar_var: float
+    phi: float
+    white_var: float
 
 
 @dataclass(frozen=True)
 class EndState:
-    """The filtered AR state at the end of the pre-period, on the link scale.
+    """The filtered state (level, AR) at the end of the pre-period, on the link scale.
 
-    ``last`` is the time position of the last observed pre-period period (T), ``mean`` and ``var`` the filtered
-    mean ``m_T`` and variance ``P_T``, ``gradient`` (p,) the coefficient sensitivity ``cᵀX_pre`` (so that
-    ``m_T(θ) = mean - gradient·(θ - β̂)``).
+    ``last``: the time position of the last observed pre-period period (T); ``mean`` (2,) and ``cov`` (2, 2):
+    ``m_T`` and ``P_T``; ``gradient`` (2, p): ``CᵀX_pre`` (``m_T(θ) = mean - gradient·(θ - β̂)``).
     """
 
+    process: LevelProcess
     last: int
-    mean: float
-    var: float
+    mean: np.ndarray
+    cov: np.ndarray
     gradient: np.ndarray
 
-    @classmethod
-    def none(cls, last: int, p: int, ar_var: float) -> EndState:
-        """No information on the state (no pre-period rows or no AR part): the stationary distribution."""
-        return cls(last, 0.0, ar_var, np.zeros(p))
+
+def semivariogram(r: np.ndarray, pos: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical semivariogram ``v(k) = Σ (r_{t+k} - r_t)² / (2 N_k)`` (k = 1..max_lag) over the pairs of
+    observed rows exactly k periods apart, and the pair counts ``N_k``; each (max_lag,)."""
+    span = int(pos[-1] - pos[0]) + 1
+    full, seen = np.zeros(span), np.zeros(span, dtype=bool)
+    full[pos - pos[0]], seen[pos - pos[0]] = r, True
+    v, count = np.zeros(max_lag), np.zeros(max_lag)
+    for k in range(1, max_lag + 1):
+        pair = seen[k:] & seen[:-k]
+        count[k - 1] = pair.sum()
+        if count[k - 1]:
+            v[k - 1] = np.sum(((full[k:] - full[:-k]) * pair) ** 2) / (2 * count[k - 1])
+    return v, count
 
 
-def filter_weights(pos: np.ndarray, proc: ResidualProcess) -> tuple[np.ndarray, float]:
-    """Weights ``c`` (m,) with ``m_T = Σ c_t r_t`` and the filtered variance ``P_T`` of the Kalman filter of
-    AR(1)-plus-white-noise observations at time positions ``pos`` (gaps: the state is predicted over them).
+def fit_level_process(r: np.ndarray, pos: np.ndarray) -> LevelProcess:
+    """:class:`LevelProcess` fitted to the semivariogram of the residuals ``r`` (m,) at positions ``pos``.
 
-    Starts from the stationary state N(0, A); the variance recursion does not depend on the data, so the
-    weights are those of the filtered mean at the last position.
+    For each φ of ``PHI_GRID`` the model ``W + A(1 - φ^k) + q k/2`` is fitted by non-negative weighted least
+    squares (weights ``N_k / v(k)²``, lags k = 1..K), with and without the level term; the φ of the smallest
+    weighted residual sum of squares (SSE) is kept for each.  The level is kept when the F statistic of the
+    added term, ``(SSE_0 - SSE_1) / (SSE_1 / (K - 4))``, exceeds ``LEVEL_F`` = 2: the choice AIC makes between
+    nested least-squares models that differ by one parameter (Akaike 1974, IEEE Trans. Autom. Control 19:716),
+    a selection for prediction (about a 16% test) rather than a 5% test, because a missed wandering level
+    biases the counterfactual while a spurious one only widens its band (SIMULATED stress study).
     """
-    A, phi = proc.ar_var, proc.phi
-    W = max(proc.gamma0 - A, 1e-12 * max(proc.gamma0, 1e-300))
-    m = len(pos)
-    gain, carry = np.empty(m), np.empty(m)
-    P, prev = A, int(pos[0])
-    for t in range(m):
-        step = phi ** (2 * (int(pos[t]) - prev)) if t else 1.0
-        P_pred = step * P + A * (1 - step) if t else A
-        K = P_pred / (P_pred + W)
-        gain[t] = K
-        carry[t] = math.sqrt(step) * (1 - K) if t else 0.0  # m_t = carry_t·m_{t-1} + K_t·r_t
-        P = (1 - K) * P_pred
-        prev = int(pos[t])
-    after = np.append(np.cumprod(carry[:0:-1])[::-1], 1.0)  # product of the carries after t
-    return gain * after, P
+    max_lag = max(2, min(MAX_LAG, len(r) // 4))
+    v, count = semivariogram(r, pos, max_lag)
+    ok = (count > 0) & (v > 0)
+    if ok.sum() < 6:  # noqa: PLR2004 - too few lags to identify the model: white noise
+        return LevelProcess(0.0, 0.0, 0.0, float(np.var(r)))
+    k, v, wt = np.arange(1, max_lag + 1)[ok], v[ok], np.sqrt(count[ok]) / v[ok]
+    best = {}
+    for level in (False, True):
+        best[level] = (np.inf, None)
+        for phi in PHI_GRID:
+            columns = [np.ones_like(v), 1 - phi**k] + ([k / 2.0] if level else [])
+            coef, norm = optimize.nnls(np.column_stack(columns) * wt[:, None], v * wt)
+            if norm**2 < best[level][0]:
+                best[level] = (norm**2, LevelProcess(float(coef[2]) if level else 0.0, float(coef[1]), float(phi),
+                                                     float(coef[0])))
+    (sse0, flat), (sse1, wander) = best[False], best[True]
+    df = len(v) - 4
+    f_stat = (sse0 - sse1) / max(sse1 / df, 1e-300)
+    return wander if wander.q > 0 and f_stat > LEVEL_F else flat
 
 
-def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, proc: ResidualProcess,
-              first: int) -> EndState:
+def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, center: float) -> EndState:
     """The filtered state at the end of the pre-period (before time position ``first``).
 
     ``resid`` (m,) are the link-scale residuals of the observed rows at positions ``pos`` (m,), ``X`` (m, p)
-    their design; the residuals are centred by their mean over all observed rows, as the process was fitted.
+    their design; they are centred by ``center`` (their mean over all observed rows, as the stationary process
+    was fitted).  Without pre-period rows the state is unknown: stationary AR, zero level.
     """
     pre = pos < first
-    last = int(pos[pre][-1]) if pre.any() else first - 1
-    if not pre.any() or proc.ar_var <= 0 or proc.phi <= 0:
-        return EndState.none(last, X.shape[1], max(proc.ar_var, 0.0))
-    c, P = filter_weights(pos[pre], proc)
-    r = resid[pre] - resid.mean()
-    return EndState(last, float(c @ r), float(P), c @ X[pre])
+    p = X.shape[1]
+    if pre.sum() < 8:  # noqa: PLR2004 - nothing to filter
+        return EndState(LevelProcess(0.0, 0.0, 0.0, 0.0), first - 1, np.zeros(2), np.zeros((2, 2)),
+                        np.zeros((2, p)))
+    r, at = resid[pre] - center, pos[pre]
+    proc = fit_level_process(r, at)
+    C, P = kalman(at, proc)
+    return EndState(proc, int(at[-1]), C.T @ r, P, C.T @ X[pre])
 
 
-def forecast(state: EndState, proc: ResidualProcess, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``φ^h`` (rows,) and the conditional variance ``V_h`` (rows,) at time positions ``rows`` (> ``last``)."""
-    h = rows - state.last
-    decay = proc.phi ** h
-    var = decay**2 * state.var + proc.ar_var * (1 - decay**2) + max(proc.gamma0 - proc.ar_var, 0.0)
-    return decay, var
+def kalman(pos: np.ndarray, proc: LevelProcess) -> tuple[np.ndarray, np.ndarray]:
+    """Kalman filter of observations at time positions ``pos`` (m,) under ``proc`` (gaps: the state is
+    predicted over them): the weights ``C`` (m, 2) of the filtered state mean at the last position,
+    ``m_T = Cᵀ r``, and its covariance ``P_T`` (2, 2) (state: level, AR).
 
-
-def conditional_noise(state: EndState, proc: ResidualProcess, rows: np.ndarray, n_draws: int,
-                      rng: np.random.Generator) -> np.ndarray:
-    """Zero-mean noise (n_draws × rows) around the conditional mean at time positions ``rows`` (> ``last``).
-
-    The AR part starts from ``a_T - m_T ~ N(0, P_T)`` and follows ``a_t = φ a_{t-1} + η_t`` over every period
-    from T to the last row (gaps keep their spacing); white noise of variance ``W`` is added to each row.
+    Starts at level 0 with variance ``q·span`` and the stationary AR state N(0, A).  The covariance recursion
+    does not depend on the data, so the weights follow from the gains and the transition matrices
+    (``m_t = (I - K_t z)·T_t·m_{t-1} + K_t r_t``).  Scalar arithmetic on the three entries of the symmetric
+    2 × 2 covariance (a few hundred steps: faster than numpy on 2 × 2 arrays).
     """
-    span = int(rows[-1]) - state.last + 1
-    innov = rng.standard_normal((n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-    innov[:, 0] = rng.standard_normal(n_draws) * math.sqrt(max(state.var, 0.0))
-    ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-    white = rng.standard_normal((n_draws, len(rows))) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
-    return ar[:, rows - state.last] + white
+    q, A, phi, W = proc.q, proc.ar_var, proc.phi, max(proc.white_var, 1e-12)
+    m = len(pos)
+    p00, p01, p11 = q * float(pos[-1] - pos[0] + 1), 0.0, A
+    gains, carries = [], []
+    prev = int(pos[0])
+    for t in range(m):
+        g = int(pos[t]) - prev
+        f = phi**g
+        if t:  # predict over g periods: level + g·q, AR scaled by f (its variance back towards A)
+            p00, p01, p11 = p00 + g * q, f * p01, f * f * p11 + A * (1 - f * f)
+        s = p00 + 2 * p01 + p11 + W
+        k0, k1 = (p00 + p01) / s, (p01 + p11) / s
+        gains.append((k0, k1))
+        carries.append((1 - k0, -k0 * f, -k1, (1 - k1) * f))  # (I - K z)·T, row-major
+        c0, c1 = p00 + p01, p01 + p11
+        p00, p01, p11 = p00 - k0 * c0, p01 - k0 * c1, p11 - k1 * c1
+        prev = int(pos[t])
+    C = np.empty((m, 2))
+    g00, g01, g10, g11 = 1.0, 0.0, 0.0, 1.0
+    for t in range(m - 1, -1, -1):
+        k0, k1 = gains[t]
+        C[t] = (g00 * k0 + g01 * k1, g10 * k0 + g11 * k1)
+        a, b, c, d = carries[t]
+        g00, g01, g10, g11 = g00 * a + g01 * c, g00 * b + g01 * d, g10 * a + g11 * c, g10 * b + g11 * d
+    return C, np.array([[p00, p01], [p01, p11]])
 
 
-def mean_shift(state: EndState, proc: ResidualProcess, rows: np.ndarray, theta: np.ndarray, beta: np.ndarray,
+def forecast(state: EndState, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``φ^h`` (rows,) and the conditional variance ``V_h`` (rows,) at time positions ``rows`` (> ``last``)."""
+    proc = state.process
+    h = (rows - state.last).astype(float)
+    f = proc.phi**h
+    P = state.cov
+    var = P[0, 0] + 2 * f * P[0, 1] + f * f * P[1, 1] + h * proc.q + proc.ar_var * (1 - f * f) + proc.white_var
+    return f, var
+
+
+def mean_shift(state: EndState, rows: np.ndarray, theta: np.ndarray, beta: np.ndarray, gamma0: float,
                log_link: bool) -> tuple[np.ndarray, np.ndarray]:
     """Shifts of the linear predictor at time positions ``rows`` (> ``last``): of the point counterfactual
     (rows,) and of the parameter draws ``theta`` (draws × p) around the estimates ``beta`` (p,) (draws × rows).
 
-    The draws move by ``φ^h·m_T(θ)``; with the zero-mean :func:`conditional_noise` and the families' mean-one
-    correction ``-γ0/2`` (``Family.response``) their mean is the conditional mean.  The point counterfactual of
-    a log link is that mean, ``X·β + φ^h·m_T - (γ0 - V_h)/2`` (the stationary ``exp(X·β)`` is the mean over
-    noise of variance γ0); of the logit link ``X·β + φ^h·m_T``.
+    The draws move by ``L_T(θ) + φ^h·a_T(θ)``; with the zero-mean :func:`conditional_noise` and the families'
+    mean-one correction ``-γ0/2`` (``Family.response``, ``gamma0`` the stationary variance) their mean is the
+    conditional mean.  The point counterfactual of a log link is that mean, ``X·β + L_T + φ^h·a_T - (γ0 -
+    V_h)/2`` (the stationary ``exp(X·β)`` is the mean over noise of variance γ0); of the logit link without
+    the variance term.
     """
-    decay, var = forecast(state, proc, rows)
-    point = decay * state.mean - ((proc.gamma0 - var) / 2 if log_link else 0.0)
-    m_theta = state.mean - (theta - beta) @ state.gradient  # (draws,)
-    return point, m_theta[:, None] * decay[None, :]
+    f, var = forecast(state, rows)
+    level, ar = state.mean
+    point = level + f * ar - ((gamma0 - var) / 2 if log_link else 0.0)
+    moved = state.mean[None, :] - (theta - beta) @ state.gradient.T  # (draws, 2)
+    return point, moved[:, [0]] + moved[:, [1]] * f[None, :]
+
+
+def conditional_noise(state: EndState, rows: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Zero-mean noise (n_draws × rows) around the conditional mean at time positions ``rows`` (> ``last``).
+
+    The state starts from ``(L_T, a_T) - m_T ~ N(0, P_T)``; the level then moves by N(0, q) and the AR part by
+    ``a_t = φ a_{t-1} + η_t`` each period from T to the last row (gaps keep their spacing); white noise of
+    variance ``W`` is added to each row.
+    """
+    from scipy import signal
+
+    proc = state.process
+    span = int(rows[-1]) - state.last + 1
+    vals, vecs = np.linalg.eigh(state.cov)
+    start = rng.standard_normal((n_draws, 2)) @ (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
+    steps = rng.standard_normal((n_draws, span))
+    steps[:, 0] = 0.0
+    level = start[:, [0]] + np.cumsum(steps * math.sqrt(proc.q), axis=1)
+    innov = rng.standard_normal((n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
+    innov[:, 0] = start[:, 1]
+    ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
+    white = rng.standard_normal((n_draws, len(rows))) * math.sqrt(proc.white_var)
+    return (level + ar)[:, rows - state.last] + white

@@ -169,14 +169,14 @@ class ITSResult:
         post = rows >= first
         if self.counterfactual == "conditional" and post.any():
             resid, pos, X_obs = self.residuals
-            state = conditional.end_state(resid, pos, X_obs, self.process, first)
+            state = conditional.end_state(resid, pos, X_obs, first, float(resid.mean()))
             log_link = FAMILY_MODELS.get(self.family).link == "log"
-            point_shift, draw_shift = conditional.mean_shift(state, self.process, rows[post], self._theta,
-                                                             self.params.to_numpy(), log_link)
+            point_shift, draw_shift = conditional.mean_shift(state, rows[post], self._theta, self.params.to_numpy(),
+                                                             self.process.gamma0, log_link)
             eta[post] += point_shift
             eta_draws[:, post] += draw_shift
             rng = np.random.default_rng([self.seed, int(rows[post][0]), int(rows[-1]), 1])
-            noise[:, post] = conditional.conditional_noise(state, self.process, rows[post], self.n_draws, rng)
+            noise[:, post] = conditional.conditional_noise(state, rows[post], self.n_draws, rng)
         return self._response(eta), self._response(eta_draws, noise)
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
