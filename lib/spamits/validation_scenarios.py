@@ -6,7 +6,9 @@ counts, and a model-conforming control), fits each with every method and compare
 (``sum(observed)/sum(counterfactual) - 1`` over the first 30 days from the event) and its 95% interval with the
 realised truth.  Methods (:data:`METHODS`):
 
-* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``);
+* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``,
+  counterfactual ``"conditional"``);
+* ``stationary``: the same with ``counterfactual="stationary"`` (the default before issue 13, phase 3);
 * ``hac``: the same with Newey-West errors;
 * ``mask-outliers``: the default fit, then the periods whose log residual lies more than
   :data:`OUTLIER_Z` robust standard deviations (1.4826 MAD) from the median are left out (set missing) and the
@@ -61,10 +63,15 @@ def _series(frame: pd.DataFrame) -> tuple[pd.Series, int]:
     return frame["observed"], int(frame.attrs["settings"]["n_pre"])
 
 
-def _default(y: pd.Series, pos: int, errors: str = "ar1") -> dict:
+def _default(y: pd.Series, pos: int, errors: str = "ar1", counterfactual: str = "conditional") -> dict:
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", errors=errors,
-                 n_draws=1000)
+                 n_draws=1000, counterfactual=counterfactual)
     return _summarise(result, y, pos)
+
+
+def _stationary(y: pd.Series, pos: int) -> dict:
+    """The default fit with the stationary counterfactual noise (the default before issue 13, phase 3)."""
+    return _default(y, pos, counterfactual="stationary")
 
 
 def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
@@ -166,7 +173,7 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
 
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
-    "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated,
+    "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "stationary": _stationary,
 }
 
 

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from spamits.its._covariance import ResidualProcess
+
 COUNTERFACTUALS = {
     "conditional": "baseline plus noise forecast from the pre-period's end state (local level + AR(1) + white)",
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
@@ -225,3 +227,44 @@ def conditional_noise(state: EndState, rows: np.ndarray, n_draws: int, rng: np.r
     ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
     white = rng.standard_normal((n_draws, len(rows))) * math.sqrt(proc.white_var)
     return (level + ar)[:, rows - state.last] + white
+
+
+def stationary_noise(proc: ResidualProcess, rows: np.ndarray, n_draws: int, seed: int) -> np.ndarray:
+    """Stationary link-scale noise (n_draws × rows) at time positions ``rows``: AR(1) plus white noise.
+
+    Drawn over the grid from the first to the last row (so gaps keep their spacing) with a generator seeded by
+    the fit's ``seed`` and the span, so the same window always gets the same draws.
+    """
+    from scipy import signal
+
+    first, last = int(rows[0]), int(rows[-1])
+    span = last - first + 1
+    rng = np.random.default_rng([seed, first, last])
+    innov = rng.standard_normal((n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
+    innov[:, 0] = rng.standard_normal(n_draws) * math.sqrt(proc.ar_var)  # stationary start
+    ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
+    white = rng.standard_normal((n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
+    return (ar + white)[:, rows - first]
+
+
+def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: np.ndarray, first: int,
+              residuals: tuple, theta: np.ndarray, beta: np.ndarray, gamma0: float, log_link: bool,
+              seed: int) -> None:
+    """Make a stationary counterfactual conditional on the pre-period, in place, from time position ``first``
+    (the first removed event) on: ``eta`` (rows,) and ``eta_draws`` (draws × rows) move by the forecast mean
+    (:func:`mean_shift`) and ``noise`` (draws × rows) is replaced by :func:`conditional_noise`.
+
+    ``residuals`` is ``ITSResult.residuals`` (link-scale residuals, time positions and design of the observed
+    rows), ``theta`` (draws × p) the parameter draws around ``beta`` (p,), ``gamma0`` the stationary noise
+    variance of the families' mean-one correction.  Rows before ``first`` keep the stationary noise.
+    """
+    post = rows >= first
+    if not post.any():
+        return
+    resid, pos, X = residuals
+    state = end_state(resid, pos, X, first, float(resid.mean()))
+    point, draws = mean_shift(state, rows[post], theta, beta, gamma0, log_link)
+    eta[post] += point
+    eta_draws[:, post] += draws
+    rng = np.random.default_rng([seed, int(rows[post][0]), int(rows[-1]), 1])
+    noise[:, post] = conditional_noise(state, rows[post], noise.shape[0], rng)

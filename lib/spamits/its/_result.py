@@ -8,13 +8,12 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import signal, stats
+from scipy import stats
 
 from spamits.errors import ModelSpecError
 from spamits.its import _conditional as conditional
 from spamits.its import _hourly as hourly
 from spamits.its import precheck as precheck_mod
-from spamits.its._conditional import DEFAULT_COUNTERFACTUAL
 from spamits.its._covariance import ResidualProcess, fit_residual_process
 from spamits.its._design import UNIT, EventSpec
 from spamits.its._events import as_event
@@ -65,7 +64,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
-    counterfactual: str = DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
+    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -126,22 +125,6 @@ class ITSResult:
         root = vecs * np.where(signs == 0, 1.0, signs) * np.sqrt(np.clip(vals, 0, None))
         return self.params.to_numpy() + rng.standard_normal((self.n_draws, len(vals))) @ root.T
 
-    def _noise(self, rows: np.ndarray) -> np.ndarray:
-        """Predictive noise on the link scale (draws × rows): stationary AR(1) plus white noise.
-
-        Drawn over the grid from the first to the last requested row (so gaps keep their spacing) with a
-        generator seeded by the fit's seed and the span, so the same window always gets the same draws.
-        """
-        proc = self.process
-        first, last = int(rows[0]), int(rows[-1])
-        span = last - first + 1
-        rng = np.random.default_rng([self.seed, first, last])
-        innov = rng.standard_normal((self.n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-        innov[:, 0] = rng.standard_normal(self.n_draws) * math.sqrt(proc.ar_var)  # stationary start
-        ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-        white = rng.standard_normal((self.n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
-        return (ar + white)[:, rows - first]
-
     def _observed(self) -> np.ndarray:
         """The observed series in its own unit (percent stays percent for gaussian-logit)."""
         return self.y.to_numpy() * self.share_scale
@@ -157,26 +140,16 @@ class ITSResult:
         return X.to_numpy()
 
     def _counterfactual(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off.
-
-        ``counterfactual="conditional"``: from the first removed event on, the noise is forecast from the AR
-        state filtered over the pre-period residuals (``spamits.its._conditional``); before it, stationary.
-        """
+        """Point counterfactual (rows,) and draws (draws × rows) with ``removed`` off (noise: its._conditional)."""
         X = self._design_without(removed)[rows]
         off = self.offset[rows]
-        eta, eta_draws, noise = X @ self.params.to_numpy() + off, self._theta @ X.T + off, self._noise(rows)
-        first = min(s.position for s in self.specs if s.label in removed)
-        post = rows >= first
-        if self.counterfactual == "conditional" and post.any():
-            resid, pos, X_obs = self.residuals
-            state = conditional.end_state(resid, pos, X_obs, first, float(resid.mean()))
-            log_link = FAMILY_MODELS.get(self.family).link == "log"
-            point_shift, draw_shift = conditional.mean_shift(state, rows[post], self._theta, self.params.to_numpy(),
-                                                             self.process.gamma0, log_link)
-            eta[post] += point_shift
-            eta_draws[:, post] += draw_shift
-            rng = np.random.default_rng([self.seed, int(rows[post][0]), int(rows[-1]), 1])
-            noise[:, post] = conditional.conditional_noise(state, rows[post], self.n_draws, rng)
+        eta, eta_draws = X @ self.params.to_numpy() + off, self._theta @ X.T + off
+        noise = conditional.stationary_noise(self.process, rows, self.n_draws, self.seed)
+        if self.counterfactual == "conditional":
+            first = min(s.position for s in self.specs if s.label in removed)
+            conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
+                                  self.params.to_numpy(), self.process.gamma0,
+                                  FAMILY_MODELS.get(self.family).link == "log", self.seed)
         return self._response(eta), self._response(eta_draws, noise)
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
