@@ -47,6 +47,7 @@ COUNTERFACTUALS = {
 DEFAULT_COUNTERFACTUAL = "conditional"
 MAX_LAG = 30  # semivariogram lags 1..MAX_LAG (at most a quarter of the pre-period)
 PHI_GRID = np.linspace(0.0, 0.98, 50)  # AR coefficients tried in the variogram fit
+MIN_PRE = 8  # pre-period rows needed to filter the end state
 LEVEL_F = 2.0  # a wandering level is kept when its F statistic exceeds this (AIC's rule for one parameter)
 
 
@@ -123,19 +124,21 @@ def fit_level_process(r: np.ndarray, pos: np.ndarray) -> LevelProcess:
     return wander if wander.q > 0 and f_stat > LEVEL_F else flat
 
 
-def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, center: float) -> EndState:
+def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, stationary: ResidualProcess
+              ) -> EndState:
     """The filtered state at the end of the pre-period (before time position ``first``).
 
     ``resid`` (m,) are the link-scale residuals of the observed rows at positions ``pos`` (m,), ``X`` (m, p)
-    their design; they are centred by ``center`` (their mean over all observed rows, as the stationary process
-    was fitted).  Without pre-period rows the state is unknown: stationary AR, zero level.
+    their design; they are centred by their mean over all observed rows, as the fit's ``stationary`` process
+    was fitted.  The process of the filter is fitted to the pre-period residuals alone
+    (:func:`fit_level_process`).  With fewer than ``MIN_PRE`` pre-period rows the state is not filtered: the
+    ``stationary`` process from its stationary distribution.
     """
     pre = pos < first
-    p = X.shape[1]
-    if pre.sum() < 8:  # noqa: PLR2004 - nothing to filter
-        return EndState(LevelProcess(0.0, 0.0, 0.0, 0.0), first - 1, np.zeros(2), np.zeros((2, 2)),
-                        np.zeros((2, p)))
-    r, at = resid[pre] - center, pos[pre]
+    flat = LevelProcess(0.0, stationary.ar_var, stationary.phi, max(stationary.gamma0 - stationary.ar_var, 0.0))
+    if pre.sum() < MIN_PRE:
+        return EndState(flat, first - 1, np.zeros(2), np.diag([0.0, flat.ar_var]), np.zeros((2, X.shape[1])))
+    r, at = resid[pre] - resid.mean(), pos[pre]
     proc = fit_level_process(r, at)
     C, P = kalman(at, proc)
     return EndState(proc, int(at[-1]), C.T @ r, P, C.T @ X[pre])
@@ -248,22 +251,23 @@ def stationary_noise(proc: ResidualProcess, rows: np.ndarray, n_draws: int, seed
 
 
 def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: np.ndarray, first: int,
-              residuals: tuple, theta: np.ndarray, beta: np.ndarray, gamma0: float, log_link: bool,
+              residuals: tuple, theta: np.ndarray, beta: np.ndarray, stationary: ResidualProcess, log_link: bool,
               seed: int) -> None:
     """Make a stationary counterfactual conditional on the pre-period, in place, from time position ``first``
     (the first removed event) on: ``eta`` (rows,) and ``eta_draws`` (draws × rows) move by the forecast mean
     (:func:`mean_shift`) and ``noise`` (draws × rows) is replaced by :func:`conditional_noise`.
 
     ``residuals`` is ``ITSResult.residuals`` (link-scale residuals, time positions and design of the observed
-    rows), ``theta`` (draws × p) the parameter draws around ``beta`` (p,), ``gamma0`` the stationary noise
-    variance of the families' mean-one correction.  Rows before ``first`` keep the stationary noise.
+    rows), ``theta`` (draws × p) the parameter draws around ``beta`` (p,), ``stationary`` the fit's residual
+    process (its ``gamma0`` enters the families' mean-one correction).  Rows before ``first`` keep the
+    stationary noise.
     """
     post = rows >= first
     if not post.any():
         return
     resid, pos, X = residuals
-    state = end_state(resid, pos, X, first, float(resid.mean()))
-    point, draws = mean_shift(state, rows[post], theta, beta, gamma0, log_link)
+    state = end_state(resid, pos, X, first, stationary)
+    point, draws = mean_shift(state, rows[post], theta, beta, stationary.gamma0, log_link)
     eta[post] += point
     eta_draws[:, post] += draws
     rng = np.random.default_rng([seed, int(rows[post][0]), int(rows[-1]), 1])

@@ -148,7 +148,7 @@ class ITSResult:
         if self.counterfactual == "conditional":
             first = min(s.position for s in self.specs if s.label in removed)
             conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
-                                  self.params.to_numpy(), self.process.gamma0,
+                                  self.params.to_numpy(), self.process,
                                   FAMILY_MODELS.get(self.family).link == "log", self.seed)
         return self._response(eta), self._response(eta_draws, noise)
 
