@@ -13,15 +13,18 @@ residuals carry the effect terms) as a local level plus AR(1) plus white noise,
     r_t = L_t + a_t + e_t,   L_t = L_{t-1} + ξ_t,   a_t = φ·a_{t-1} + η_t,
     Var ξ = q,   Var a = A,   Var e = W
 
-(Harvey 1989, *Forecasting, structural time series models and the Kalman filter*, ch. 2-3).  Its parameters
-are fitted to the empirical semivariogram of the residuals at lags 1..K, ``v(k) = W + A·(1 - φ^k) + q·k/2``,
-by weighted least squares with Cressie's weights ``N_k / v(k)²`` (Cressie 1985, *Math. Geology* 17:563;
-Diggle, Heagerty, Liang & Zeger 2002, *Analysis of Longitudinal Data*, 2nd ed., §5.2, for the variogram of a
-serially correlated series with measurement error): ``q = 0`` when the level does not wander.  The Kalman
-filter over the pre-period gives the state ``(L_T, a_T) | r ~ N(m_T, P_T)`` at the last observed pre-period
-period T (the level starts at the fitted baseline with variance ``q`` times the pre-period span), and the noise
-h periods later is forecast as (Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, 2nd ed.,
-§4.9)
+(Harvey 1989, *Forecasting, structural time series models and the Kalman filter*, ch. 2-3).  Whether the level
+wanders is decided on the empirical semivariogram of the residuals at lags 1..K (K = 60: twice the usual 30-day
+window), ``v(k) = W + A·(1 - φ^k) + q·k/2``, fitted by weighted least squares with Cressie's weights
+``N_k / v(k)²`` (Cressie 1985, *Math. Geology* 17:563; Diggle, Heagerty, Liang & Zeger 2002, *Analysis of
+Longitudinal Data*, 2nd ed., §5.2, for the variogram of a serially correlated series with measurement error),
+with and without the level term (:func:`fit_level_process`).  φ is searched up to 0.9, whose memory is gone
+long before lag K, so a semivariogram still rising at long lags is read as a wandering level, not as a
+near-unit-root AR.  With a level, the filter uses the semivariogram's (q, A, φ, W); without one, the fit's own
+stationary process (q = 0).  The Kalman filter over the pre-period gives the state
+``(L_T, a_T) | r ~ N(m_T, P_T)`` at the last observed pre-period period T (the level starts at the fitted
+baseline with variance ``q`` times the pre-period span), and the noise h periods later is forecast as (Durbin &
+Koopman 2012, *Time Series Analysis by State Space Methods*, 2nd ed., §4.9)
 
     v_{T+h} | r ~ N(L_T + φ^h·a_T,  z_hᵀ P_T z_h + h·q + A·(1 - φ^{2h}) + W),   z_h = (1, φ^h).
 
@@ -45,8 +48,8 @@ COUNTERFACTUALS = {
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "conditional"
-MAX_LAG = 30  # semivariogram lags 1..MAX_LAG (at most a quarter of the pre-period)
-PHI_GRID = np.linspace(0.0, 0.98, 50)  # AR coefficients tried in the variogram fit
+MAX_LAG = 60  # semivariogram lags 1..MAX_LAG (at most a quarter of the pre-period)
+PHI_GRID = np.linspace(0.0, 0.9, 46)  # AR coefficients tried in the variogram fit (memory forgotten by MAX_LAG)
 MIN_PRE = 8  # pre-period rows needed to filter the end state
 LEVEL_F = 2.0  # a wandering level is kept when its F statistic exceeds this (AIC's rule for one parameter)
 
@@ -130,9 +133,11 @@ def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, sta
 
     ``resid`` (m,) are the link-scale residuals of the observed rows at positions ``pos`` (m,), ``X`` (m, p)
     their design; they are centred by their mean over all observed rows, as the fit's ``stationary`` process
-    was fitted.  The process of the filter is fitted to the pre-period residuals alone
-    (:func:`fit_level_process`).  With fewer than ``MIN_PRE`` pre-period rows the state is not filtered: the
-    ``stationary`` process from its stationary distribution.
+    was fitted.  When the pre-period's semivariogram shows a wandering level (:func:`fit_level_process`), the
+    filter runs with the semivariogram's estimates (the stationary fit then absorbs part of the walk in a high
+    AR coefficient); otherwise with the fit's own ``stationary`` process (AR(1) plus white noise,
+    bias-corrected, ``q = 0``), so that only the end state is new.  With fewer than ``MIN_PRE`` pre-period rows
+    the state is not filtered: the ``stationary`` process from its stationary distribution.
     """
     pre = pos < first
     flat = LevelProcess(0.0, stationary.ar_var, stationary.phi, max(stationary.gamma0 - stationary.ar_var, 0.0))
@@ -140,6 +145,7 @@ def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, sta
         return EndState(flat, first - 1, np.zeros(2), np.diag([0.0, flat.ar_var]), np.zeros((2, X.shape[1])))
     r, at = resid[pre] - resid.mean(), pos[pre]
     proc = fit_level_process(r, at)
+    proc = proc if proc.q > 0 else flat
     C, P = kalman(at, proc)
     return EndState(proc, int(at[-1]), C.T @ r, P, C.T @ X[pre])
 
