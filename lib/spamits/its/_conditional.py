@@ -215,27 +215,40 @@ def mean_shift(state: EndState, rows: np.ndarray, theta: np.ndarray, beta: np.nd
     return point, moved[:, [0]] + moved[:, [1]] * f[None, :]
 
 
-def conditional_noise(state: EndState, rows: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+def conditional_noise(state: EndState, rows: np.ndarray, n_draws: int, seed: int) -> np.ndarray:
     """Zero-mean noise (n_draws × rows) around the conditional mean at time positions ``rows`` (> ``last``).
 
-    The state starts from ``(L_T, a_T) - m_T ~ N(0, P_T)``; the level then moves by N(0, q) and the AR part by
-    ``a_t = φ a_{t-1} + η_t`` each period from T to the last row (gaps keep their spacing); white noise of
-    variance ``W`` is added to each row.
+    At the first row (g periods after T) the state deviates from its forecast by N(0, Σ_g), ``Σ_g`` the
+    forecast covariance of (level, AR) (``P_T`` moved g periods on); then the level moves by N(0, q) and the
+    AR part by ``a_t = φ a_{t-1} + η_t`` each period to the last row (gaps keep their spacing), and white noise
+    of variance ``W`` is added to each row.  The AR and white-noise normals are those of
+    :func:`stationary_noise` for the same ``seed`` and rows (common random numbers: with an uninformative
+    state, ``q = 0``, the two noises are identical, so the options differ by the method, not by Monte Carlo
+    luck); the level's come from a second stream.
     """
     from scipy import signal
 
     proc = state.process
-    span = int(rows[-1]) - state.last + 1
-    vals, vecs = np.linalg.eigh(state.cov)
-    start = rng.standard_normal((n_draws, 2)) @ (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
-    steps = rng.standard_normal((n_draws, span))
-    steps[:, 0] = 0.0
-    level = start[:, [0]] + np.cumsum(steps * math.sqrt(proc.q), axis=1)
+    first, last = int(rows[0]), int(rows[-1])
+    span = last - first + 1
+    rng = np.random.default_rng([seed, first, last])  # the stream of stationary_noise
     innov = rng.standard_normal((n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-    innov[:, 0] = start[:, 1]
+    z_start = rng.standard_normal(n_draws)
+    white = rng.standard_normal((n_draws, span)) * math.sqrt(proc.white_var)
+    f = proc.phi ** (first - state.last)
+    P = state.cov
+    var_level, cov = P[0, 0] + (first - state.last) * proc.q, f * P[0, 1]
+    var_ar = f * f * P[1, 1] + proc.ar_var * (1 - f * f)
+    innov[:, 0] = math.sqrt(max(var_ar, 0.0)) * z_start
     ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-    white = rng.standard_normal((n_draws, len(rows))) * math.sqrt(proc.white_var)
-    return (level + ar)[:, rows - state.last] + white
+    noise = ar + white
+    if var_level > 0:
+        u = np.random.default_rng([seed, first, last, 1]).standard_normal((n_draws, span))
+        slope = cov / var_ar if var_ar > 0 else 0.0  # the level's start given the AR part's
+        steps = u * math.sqrt(proc.q)
+        steps[:, 0] = slope * innov[:, 0] + math.sqrt(max(var_level - slope * cov, 0.0)) * u[:, 0]
+        noise += np.cumsum(steps, axis=1)
+    return noise[:, rows - first]
 
 
 def stationary_noise(proc: ResidualProcess, rows: np.ndarray, n_draws: int, seed: int) -> np.ndarray:
@@ -276,5 +289,4 @@ def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: n
     point, draws = mean_shift(state, rows[post], theta, beta, stationary.gamma0, log_link)
     eta[post] += point
     eta_draws[:, post] += draws
-    rng = np.random.default_rng([seed, int(rows[post][0]), int(rows[-1]), 1])
-    noise[:, post] = conditional_noise(state, rows[post], noise.shape[0], rng)
+    noise[:, post] = conditional_noise(state, rows[post], noise.shape[0], seed)
