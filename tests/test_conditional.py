@@ -58,7 +58,7 @@ def test_kalman_weights_reproduce_the_filter_across_gaps():
 def test_semivariogram_counts_only_pairs_exactly_k_apart():
     pos = np.array([0, 1, 2, 4, 5, 9])
     r = np.array([1.0, 2.0, 0.0, 3.0, 1.0, 2.0])
-    v, count = cond.semivariogram(r, pos, 4)
+    v, count = cond.semivariogram(r, pos, np.arange(1, 5))
     pairs = {k: [(i, j) for i in range(6) for j in range(6) if pos[j] - pos[i] == k] for k in range(1, 5)}
     for k in range(1, 5):
         assert count[k - 1] == len(pairs[k])
@@ -72,6 +72,14 @@ def test_the_level_is_found_when_it_wanders_and_not_in_ar_noise():
     assert 0.0003 < walk.q < 0.003
     flat = [cond.fit_level_process(_level_ar_white(365, 0.0, 0.4, 0.15, 0.05, seed=s), pos).q for s in range(10)]
     assert sum(q > 0 for q in flat) <= 2
+
+
+def test_block_means_end_at_the_last_period():
+    pos = np.array([0, 1, 2, 3, 5, 6, 7, 9, 10, 11])
+    r = np.arange(10.0)
+    means, at = cond.block_means(r, pos, 4)
+    np.testing.assert_allclose(means, [1.5, 5.0, 8.0])  # periods 0-3, 4-7 (4 missing) and 8-11 (8 missing)
+    np.testing.assert_array_equal(at, [0, 1, 2])
 
 
 def test_far_from_the_event_the_forecast_is_the_stationary_process():

@@ -13,18 +13,18 @@ residuals carry the effect terms) as a local level plus AR(1) plus white noise,
     r_t = L_t + a_t + e_t,   L_t = L_{t-1} + ξ_t,   a_t = φ·a_{t-1} + η_t,
     Var ξ = q,   Var a = A,   Var e = W
 
-(Harvey 1989, *Forecasting, structural time series models and the Kalman filter*, ch. 2-3).  Whether the level
-wanders is decided on the empirical semivariogram of the residuals at lags 1..K (K = 60: twice the usual 30-day
-window), ``v(k) = W + A·(1 - φ^k) + q·k/2``, fitted by weighted least squares with Cressie's weights
-``N_k / v(k)²`` (Cressie 1985, *Math. Geology* 17:563; Diggle, Heagerty, Liang & Zeger 2002, *Analysis of
-Longitudinal Data*, 2nd ed., §5.2, for the variogram of a serially correlated series with measurement error),
-with and without the level term (:func:`fit_level_process`).  φ is searched up to 0.9, whose memory is gone
-long before lag K, so a semivariogram still rising at long lags is read as a wandering level, not as a
-near-unit-root AR.  With a level, the filter uses the semivariogram's (q, A, φ, W); without one, the fit's own
-stationary process (q = 0).  The Kalman filter over the pre-period gives the state
-``(L_T, a_T) | r ~ N(m_T, P_T)`` at the last observed pre-period period T (the level starts at the fitted
-baseline with variance ``q`` times the pre-period span), and the noise h periods later is forecast as (Durbin &
-Koopman 2012, *Time Series Analysis by State Space Methods*, 2nd ed., §4.9)
+(Harvey 1989, *Forecasting, structural time series models and the Kalman filter*, ch. 2-3). Whether the level
+wanders is decided on the empirical semivariogram of the residuals at lags 1..K (K = 60 days, twice the usual
+30-day window, at least 12 lags), ``v(k) = W + A·(1 - φ^k) + q·k/2``, fitted by weighted least squares with
+Cressie's weights ``N_k / v(k)²`` (Cressie 1985, *Math. Geology* 17:563; Diggle, Heagerty, Liang & Zeger 2002,
+*Analysis of Longitudinal Data*, 2nd ed., §5.2, for the variogram of a serially correlated series with measurement
+error), with and without the level term (:func:`fit_level_process`). φ is searched up to 0.9 per day (0.9^(1/24)
+per hour), whose memory is gone long before lag K, so a semivariogram still rising at long lags is read as a
+wandering level, not as a near-unit-root AR. With a level, the filter uses the semivariogram's (q, A, φ, W);
+without one, the fit's own stationary process (q = 0). The Kalman filter over the pre-period gives the state
+``(L_T, a_T) | r ~ N(m_T, P_T)`` at the last observed pre-period period T (the level starts at the fitted baseline
+with variance ``q`` times the pre-period span), and the noise h periods later is forecast as (Durbin & Koopman
+2012, *Time Series Analysis by State Space Methods*, 2nd ed., §4.9)
 
     v_{T+h} | r ~ N(L_T + φ^h·a_T,  z_hᵀ P_T z_h + h·q + A·(1 - φ^{2h}) + W),   z_h = (1, φ^h).
 
@@ -35,6 +35,7 @@ window is kept.  The filtered mean is linear in the residuals, ``m_T = Cᵀ r``;
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -48,8 +49,11 @@ COUNTERFACTUALS = {
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "conditional"
-MAX_LAG = 60  # semivariogram lags 1..MAX_LAG (at most a quarter of the pre-period)
-PHI_GRID = np.linspace(0.0, 0.9, 46)  # AR coefficients tried in the variogram fit (memory forgotten by MAX_LAG)
+MAX_LAG_DAYS = 60.0  # semivariogram lags up to 60 days (at least MIN_LAGS lags, at most a quarter of the pre-period)
+MIN_LAGS = 12
+MAX_ORDINATES = 60  # at most this many lags, evenly spread over 1..K (hourly: every 6th), enter the fit and its F
+PHI_GRID = np.linspace(0.0, 0.9, 46)  # AR coefficients per day tried in the variogram fit (memory gone by lag K)
+DAYS = {"H": 1 / 24, "D": 1.0, "W": 7.0, "M": 365.25 / 12}  # days per period of each fit frequency
 MIN_PRE = 8  # pre-period rows needed to filter the end state
 LEVEL_F = 2.0  # a wandering level is kept when its F statistic exceeds this (AIC's rule for one parameter)
 
@@ -80,22 +84,22 @@ class EndState:
     gradient: np.ndarray
 
 
-def semivariogram(r: np.ndarray, pos: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Empirical semivariogram ``v(k) = Σ (r_{t+k} - r_t)² / (2 N_k)`` (k = 1..max_lag) over the pairs of
-    observed rows exactly k periods apart, and the pair counts ``N_k``; each (max_lag,)."""
+def semivariogram(r: np.ndarray, pos: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical semivariogram ``v(k) = Σ (r_{t+k} - r_t)² / (2 N_k)`` at the ``lags`` k (periods) over the
+    pairs of observed rows exactly k periods apart, and the pair counts ``N_k``; each (len(lags),)."""
     span = int(pos[-1] - pos[0]) + 1
     full, seen = np.zeros(span), np.zeros(span, dtype=bool)
     full[pos - pos[0]], seen[pos - pos[0]] = r, True
-    v, count = np.zeros(max_lag), np.zeros(max_lag)
-    for k in range(1, max_lag + 1):
+    v, count = np.zeros(len(lags)), np.zeros(len(lags))
+    for i, k in enumerate(int(k) for k in lags):
         pair = seen[k:] & seen[:-k]
-        count[k - 1] = pair.sum()
-        if count[k - 1]:
-            v[k - 1] = np.sum(((full[k:] - full[:-k]) * pair) ** 2) / (2 * count[k - 1])
+        count[i] = pair.sum()
+        if count[i]:
+            v[i] = np.sum(((full[k:] - full[:-k]) * pair) ** 2) / (2 * count[i])
     return v, count
 
 
-def fit_level_process(r: np.ndarray, pos: np.ndarray) -> LevelProcess:
+def fit_level_process(r: np.ndarray, pos: np.ndarray, days: float = 1.0) -> LevelProcess:
     """:class:`LevelProcess` fitted to the semivariogram of the residuals ``r`` (m,) at positions ``pos``.
 
     For each φ of ``PHI_GRID`` the model ``W + A(1 - φ^k) + q k/2`` is fitted by non-negative weighted least
@@ -105,17 +109,24 @@ def fit_level_process(r: np.ndarray, pos: np.ndarray) -> LevelProcess:
     nested least-squares models that differ by one parameter (Akaike 1974, IEEE Trans. Autom. Control 19:716),
     a selection for prediction (about a 16% test) rather than a 5% test, because a missed wandering level
     biases the counterfactual while a spurious one only widens its band (SIMULATED stress study).
+
+    ``days`` is the length of a period in days: lags reach ``MAX_LAG_DAYS`` (``MAX_ORDINATES`` of them at most,
+    evenly spread, so that the F test of hourly data does not count hundreds of nearly identical ordinates) and
+    φ (per period) is searched over ``PHI_GRID ** days`` (the same memories in days at every frequency).
     """
-    max_lag = max(2, min(MAX_LAG, len(r) // 4))
-    v, count = semivariogram(r, pos, max_lag)
+    max_lag = int(min(max(MIN_LAGS, round(MAX_LAG_DAYS / days)), len(r) // 4))
+    if max_lag < 6:  # noqa: PLR2004 - too few lags to identify the model: white noise
+        return LevelProcess(0.0, 0.0, 0.0, float(np.var(r)))
+    lags = np.unique(np.round(np.linspace(1, max_lag, min(max_lag, MAX_ORDINATES))).astype(int))
+    v, count = semivariogram(r, pos, lags)
     ok = (count > 0) & (v > 0)
     if ok.sum() < 6:  # noqa: PLR2004 - too few lags to identify the model: white noise
         return LevelProcess(0.0, 0.0, 0.0, float(np.var(r)))
-    k, v, wt = np.arange(1, max_lag + 1)[ok], v[ok], np.sqrt(count[ok]) / v[ok]
+    k, v, wt = lags[ok], v[ok], np.sqrt(count[ok]) / v[ok]
     best = {}
     for level in (False, True):
         best[level] = (np.inf, None)
-        for phi in PHI_GRID:
+        for phi in PHI_GRID**days:
             columns = [np.ones_like(v), 1 - phi**k] + ([k / 2.0] if level else [])
             coef, norm = optimize.nnls(np.column_stack(columns) * wt[:, None], v * wt)
             if norm**2 < best[level][0]:
@@ -127,27 +138,47 @@ def fit_level_process(r: np.ndarray, pos: np.ndarray) -> LevelProcess:
     return wander if wander.q > 0 and f_stat > LEVEL_F else flat
 
 
-def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, stationary: ResidualProcess
-              ) -> EndState:
+def end_state(resid: np.ndarray, pos: np.ndarray, X: np.ndarray, first: int, stationary: ResidualProcess,
+              days: float = 1.0) -> EndState:
     """The filtered state at the end of the pre-period (before time position ``first``).
 
-    ``resid`` (m,) are the link-scale residuals of the observed rows at positions ``pos`` (m,), ``X`` (m, p)
-    their design; they are centred by their mean over all observed rows, as the fit's ``stationary`` process
-    was fitted.  When the pre-period's semivariogram shows a wandering level (:func:`fit_level_process`), the
-    filter runs with the semivariogram's estimates (the stationary fit then absorbs part of the walk in a high
-    AR coefficient); otherwise with the fit's own ``stationary`` process (AR(1) plus white noise,
-    bias-corrected, ``q = 0``), so that only the end state is new.  With fewer than ``MIN_PRE`` pre-period rows
-    the state is not filtered: the ``stationary`` process from its stationary distribution.
+    ``resid`` (m,) are the link-scale residuals of the observed rows at positions ``pos`` (m,), ``X`` (m, p) their
+    design; they are centred by their mean over all observed rows, as the fit's ``stationary`` process was fitted;
+    ``days`` is the length of a period in days (``DAYS``). When the pre-period's semivariogram shows a wandering
+    level (:func:`fit_level_process`), the filter runs with the semivariogram's estimates (the stationary fit then
+    absorbs part of the walk in a high AR coefficient); otherwise with the fit's own ``stationary`` process (AR(1)
+    plus white noise, bias-corrected, ``q = 0``), so that only the end state is new. With fewer than ``MIN_PRE``
+    pre-period rows the state is not filtered: the ``stationary`` process from its stationary distribution.
+
+    Hourly series: a wandering level is a property of days, not hours, and the semivariogram of hourly residuals
+    (strong hourly AR, hundreds of nearly identical ordinates) makes the test fire on stationary series; the
+    test runs on the residuals' 24-hour means (:func:`block_means`), and a level found there enters the hourly
+    filter as ``q/24`` per hour next to the fit's hourly AR(1) and white noise.
     """
     pre = pos < first
     flat = LevelProcess(0.0, stationary.ar_var, stationary.phi, max(stationary.gamma0 - stationary.ar_var, 0.0))
     if pre.sum() < MIN_PRE:
         return EndState(flat, first - 1, np.zeros(2), np.diag([0.0, flat.ar_var]), np.zeros((2, X.shape[1])))
     r, at = resid[pre] - resid.mean(), pos[pre]
-    proc = fit_level_process(r, at)
+    block = max(1, round(1 / days))
+    if block == 1:
+        proc = fit_level_process(r, at, days)
+    else:
+        level = fit_level_process(*block_means(r, at, block), days * block)
+        proc = dataclasses.replace(flat, q=level.q / block)
     proc = proc if proc.q > 0 else flat
     C, P = kalman(at, proc)
     return EndState(proc, int(at[-1]), C.T @ r, P, C.T @ X[pre])
+
+
+def block_means(r: np.ndarray, pos: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``r`` (m,) over blocks of ``block`` periods that end at the last position, and the blocks' time
+    positions (in blocks, increasing); blocks without an observed row are left out."""
+    index = (int(pos[-1]) - pos) // block  # 0 for the last block
+    counts = np.bincount(index)
+    sums = np.bincount(index, weights=r)
+    seen = np.flatnonzero(counts)[::-1]
+    return sums[seen] / counts[seen], int(index.max()) - seen
 
 
 def kalman(pos: np.ndarray, proc: LevelProcess) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +302,7 @@ def stationary_noise(proc: ResidualProcess, rows: np.ndarray, n_draws: int, seed
 
 def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: np.ndarray, first: int,
               residuals: tuple, theta: np.ndarray, beta: np.ndarray, stationary: ResidualProcess, log_link: bool,
-              seed: int) -> None:
+              seed: int, days: float = 1.0) -> None:
     """Make a stationary counterfactual conditional on the pre-period, in place, from time position ``first``
     (the first removed event) on: ``eta`` (rows,) and ``eta_draws`` (draws × rows) move by the forecast mean
     (:func:`mean_shift`) and ``noise`` (draws × rows) is replaced by :func:`conditional_noise`.
@@ -279,13 +310,13 @@ def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: n
     ``residuals`` is ``ITSResult.residuals`` (link-scale residuals, time positions and design of the observed
     rows), ``theta`` (draws × p) the parameter draws around ``beta`` (p,), ``stationary`` the fit's residual
     process (its ``gamma0`` enters the families' mean-one correction).  Rows before ``first`` keep the
-    stationary noise.
+    stationary noise; ``days`` is the length of a period in days.
     """
     post = rows >= first
     if not post.any():
         return
     resid, pos, X = residuals
-    state = end_state(resid, pos, X, first, stationary)
+    state = end_state(resid, pos, X, first, stationary, days)
     point, draws = mean_shift(state, rows[post], theta, beta, stationary.gamma0, log_link)
     eta[post] += point
     eta_draws[:, post] += draws

@@ -40,7 +40,7 @@ class ITSResult:
     errors: str  # the name in spamits.its.ERROR_MODELS
     specs: tuple[EventSpec, ...]  # the events, in time order
     decay_rates: dict  # event label -> estimated decay rate per period (effect="decay" only)
-    freq: str  # "D", "W" or "M"
+    freq: str  # "H", "D", "W" or "M"
     seasonality: object  # as given to fit
     design_matrix: pd.DataFrame  # (n, p): the design, with the linearised decay-rate columns
     event_columns: dict  # event label -> its columns in ``design_matrix`` (zeroed for the counterfactual)
@@ -148,8 +148,8 @@ class ITSResult:
         if self.counterfactual == "conditional":
             first = min(s.position for s in self.specs if s.label in removed)
             conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
-                                  self.params.to_numpy(), self.process,
-                                  FAMILY_MODELS.get(self.family).link == "log", self.seed)
+                                  self.params.to_numpy(), self.process, FAMILY_MODELS.get(self.family).link == "log",
+                                  self.seed, conditional.DAYS[self.freq])
         return self._response(eta), self._response(eta_draws, noise)
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
