@@ -28,9 +28,11 @@ with variance ``q`` times the pre-period span), and the noise h periods later is
 
     v_{T+h} | r ~ N(L_T + φ^h·a_T,  z_hᵀ P_T z_h + h·q + A·(1 - φ^{2h}) + W),   z_h = (1, φ^h).
 
-Simulated paths start from a draw of the state and follow the recursions, so the serial correlation within a
-window is kept.  The filtered mean is linear in the residuals, ``m_T = Cᵀ r``; a parameter draw θ moves them by
-``-X_pre (θ - β̂)``, so ``m_T(θ) = m_T - CᵀX_pre (θ - β̂)`` and every draw stays anchored to the data.
+The band is never made narrower than the stationary one: ``V_h`` is floored at the fit's stationary variance γ0
+(:func:`condition`; a safeguard against an end-state model that is too simple).  Simulated paths start from a
+draw of the state and follow the recursions, so the serial correlation within a window is kept.  The filtered
+mean is linear in the residuals, ``m_T = Cᵀ r``; a parameter draw θ moves them by ``-X_pre (θ - β̂)``, so
+``m_T(θ) = m_T - CᵀX_pre (θ - β̂)`` and every draw stays anchored to the data.
 """
 
 from __future__ import annotations
@@ -233,13 +235,14 @@ def mean_shift(state: EndState, rows: np.ndarray, theta: np.ndarray, beta: np.nd
     """Shifts of the linear predictor at time positions ``rows`` (> ``last``): of the point counterfactual
     (rows,) and of the parameter draws ``theta`` (draws × p) around the estimates ``beta`` (p,) (draws × rows).
 
-    The draws move by ``L_T(θ) + φ^h·a_T(θ)``; with the zero-mean :func:`conditional_noise` and the families'
-    mean-one correction ``-γ0/2`` (``Family.response``, ``gamma0`` the stationary variance) their mean is the
-    conditional mean.  The point counterfactual of a log link is that mean, ``X·β + L_T + φ^h·a_T - (γ0 -
-    V_h)/2`` (the stationary ``exp(X·β)`` is the mean over noise of variance γ0); of the logit link without
-    the variance term.
+    The draws move by ``L_T(θ) + φ^h·a_T(θ)``; with the zero-mean noise of variance ``max(V_h, γ0)``
+    (:func:`condition`) and the families' mean-one correction ``-γ0/2`` (``Family.response``, ``gamma0`` the
+    stationary variance) their mean is the conditional mean.  The point counterfactual of a log link is that
+    mean, ``X·β + L_T + φ^h·a_T - (γ0 - max(V_h, γ0))/2`` (the stationary ``exp(X·β)`` is the mean over noise of
+    variance γ0); of the logit link without the variance term.
     """
     f, var = forecast(state, rows)
+    var = np.maximum(var, gamma0)  # the band's floor (condition)
     level, ar = state.mean
     point = level + f * ar - ((gamma0 - var) / 2 if log_link else 0.0)
     moved = state.mean[None, :] - (theta - beta) @ state.gradient.T  # (draws, 2)
@@ -307,6 +310,12 @@ def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: n
     (the first removed event) on: ``eta`` (rows,) and ``eta_draws`` (draws × rows) move by the forecast mean
     (:func:`mean_shift`) and ``noise`` (draws × rows) is replaced by :func:`conditional_noise`.
 
+    The conditional variance ``V_h`` is floored at the stationary variance γ0 of the fit's own process (the
+    noise scaled up by ``sqrt(γ0 / V_h)`` where it is smaller): conditioning moves the centre of the band, never
+    makes it narrower than the stationary band.  A safeguard against an end-state model that is too simple —
+    AR(1) memory for a longer one, a plug-in level variance q that the semivariogram underestimates — which
+    would otherwise make the conditional band too narrow (SIMULATED stress study, docs/simulation_study.md).
+
     ``residuals`` is ``ITSResult.residuals`` (link-scale residuals, time positions and design of the observed
     rows), ``theta`` (draws × p) the parameter draws around ``beta`` (p,), ``stationary`` the fit's residual
     process (its ``gamma0`` enters the families' mean-one correction).  Rows before ``first`` keep the
@@ -321,3 +330,4 @@ def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: n
     eta[post] += point
     eta_draws[:, post] += draws
     noise[:, post] = conditional_noise(state, rows[post], noise.shape[0], seed)
+    noise[:, post] *= np.sqrt(np.maximum(1.0, stationary.gamma0 / forecast(state, rows[post])[1]))
