@@ -83,13 +83,14 @@ def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
 
 
 def _calibrated(y: pd.Series, pos: int) -> dict:
-    """The default fit; interval from pre-period block errors (:func:`spamits.its.calibrate.calibrated_impact`)."""
+    """The default fit; point and interval from pre-period block errors
+    (:func:`spamits.its.calibrate.calibrated_impact`: the stationary counterfactual's point)."""
     from spamits.its.calibrate import calibrated_impact
 
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
     out = _summarise(result, y, pos)
     imp = calibrated_impact(result, y.index[pos], y.index[pos + HORIZON_DAYS - 1])
-    return {**out, "ci_low": imp["relative_low"], "ci_high": imp["relative_high"]}
+    return {**out, "estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"]}
 
 
 def _hac(y: pd.Series, pos: int) -> dict:
