@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from spamits.its._conditional import DEFAULT_COUNTERFACTUAL
 from spamits.its._hourly import AUTO
 from spamits.its._result import ITSResult
 from spamits.its.errormodels import DEFAULT_ERRORS
@@ -27,6 +28,7 @@ def fit(
     alpha: float = 0.05,
     n_draws: int = 2000,
     seed: int = 0,
+    counterfactual: str = DEFAULT_COUNTERFACTUAL,
 ) -> ITSResult:
     """Fit an interrupted time-series model of ``y`` around ``events``.
 
@@ -61,9 +63,16 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
         intervals.
+    counterfactual : the link-scale noise of the counterfactual after the event.  ``"conditional"`` (default):
+        forecast from the state at the end of the pre-period — a local level plus AR(1) plus white noise
+        fitted to the pre-period residuals (the level only when their semivariogram shows one), Kalman-filtered,
+        so a level that has wandered away from the fitted trend carries on and the band widens as it can
+        wander further (``spamits.its._conditional``).  ``"stationary"``: AR(1)+white noise from its
+        stationary distribution (the behaviour before issue 13, phase 3).
 
     Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
     a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.
     """
     return ITSModel(y, events, family=family, effect=effect, seasonality=seasonality, errors=errors, offset=offset,
-                    control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed).fit()
+                    control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed,
+                    counterfactual=counterfactual).fit()

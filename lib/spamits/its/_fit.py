@@ -92,7 +92,7 @@ def _estimate(model: ITSModel, specs: list[design.EventSpec]) -> ITSResult:
         seed=model.seed, whitener=whitener, seasonality=model.seasonality, freq=model.freq, notes=notes,
         decay_bounds=tuple(bounds),
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
-        control_check=control_table,
+        control_check=control_table, counterfactual=model.counterfactual,
     )
 
 
@@ -182,7 +182,7 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
                seed, seasonality, freq, notes, control_mode, share_scale, profile, control_check,
-               whitener, decay_bounds) -> ITSResult:
+               whitener, decay_bounds, counterfactual) -> ITSResult:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -206,6 +206,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         scale=estimate.scale, loglik=estimate.loglik, alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes),
         control_mode=control_mode, simulated=bool(y.attrs.get("simulated", False)), share_scale=share_scale,
         profile=profile, control_check=control_check, whitener=whitener, decay_bounds=decay_bounds,
+        counterfactual=counterfactual,
     )
 
 

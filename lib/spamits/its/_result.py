@@ -8,10 +8,11 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import signal, stats
+from scipy import stats
 
 from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
+from spamits.its import _conditional as conditional
 from spamits.its import _hourly as hourly
 from spamits.its import precheck as precheck_mod
 from spamits.its._covariance import ResidualProcess, fit_residual_process
@@ -40,7 +41,7 @@ class ITSResult:
     errors: str  # the name in spamits.its.ERROR_MODELS
     specs: tuple[EventSpec, ...]  # the events, in time order
     decay_rates: dict  # event label -> estimated decay rate per period (effect="decay" only)
-    freq: str  # "D", "W" or "M"
+    freq: str  # "H", "D", "W" or "M"
     seasonality: object  # as given to fit
     design_matrix: pd.DataFrame  # (n, p): the design, with the linearised decay-rate columns
     event_columns: dict  # event label -> its columns in ``design_matrix`` (zeroed for the counterfactual)
@@ -64,6 +65,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
+    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -92,10 +94,6 @@ class ITSResult:
     @property
     def events(self) -> list[str]:
         return [s.label for s in self.specs]
-
-
-
-
 
     @property
     def decay_at_bound(self) -> dict[str, tuple[str, ...]]:
@@ -128,22 +126,6 @@ class ITSResult:
         root = vecs * np.where(signs == 0, 1.0, signs) * np.sqrt(np.clip(vals, 0, None))
         return self.params.to_numpy() + rng.standard_normal((self.n_draws, len(vals))) @ root.T
 
-    def _noise(self, rows: np.ndarray) -> np.ndarray:
-        """Predictive noise on the link scale (draws × rows): stationary AR(1) plus white noise.
-
-        Drawn over the grid from the first to the last requested row (so gaps keep their spacing) with a
-        generator seeded by the fit's seed and the span, so the same window always gets the same draws.
-        """
-        proc = self.process
-        first, last = int(rows[0]), int(rows[-1])
-        span = last - first + 1
-        rng = np.random.default_rng([self.seed, first, last])
-        innov = rng.standard_normal((self.n_draws, span)) * math.sqrt(proc.ar_var * (1 - proc.phi**2))
-        innov[:, 0] = rng.standard_normal(self.n_draws) * math.sqrt(proc.ar_var)  # stationary start
-        ar = signal.lfilter([1.0], [1.0, -proc.phi], innov, axis=1)
-        white = rng.standard_normal((self.n_draws, span)) * math.sqrt(max(proc.gamma0 - proc.ar_var, 0.0))
-        return (ar + white)[:, rows - first]
-
     def _observed(self) -> np.ndarray:
         """The observed series in its own unit (percent stays percent for gaussian-logit)."""
         return self.y.to_numpy() * self.share_scale
@@ -159,12 +141,17 @@ class ITSResult:
         return X.to_numpy()
 
     def _counterfactual(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Point counterfactual (rows,) and its predictive draws (draws × rows) with ``removed`` events off."""
+        """Point counterfactual (rows,) and draws (draws × rows) with ``removed`` off (noise: its._conditional)."""
         X = self._design_without(removed)[rows]
         off = self.offset[rows]
-        point = self._response(X @ self.params.to_numpy() + off)
-        draws = self._response(self._theta @ X.T + off, self._noise(rows))
-        return point, draws
+        eta, eta_draws = X @ self.params.to_numpy() + off, self._theta @ X.T + off
+        noise = conditional.stationary_noise(self.process, rows, self.n_draws, self.seed)
+        if self.counterfactual == "conditional":
+            first = min(s.position for s in self.specs if s.label in removed)
+            conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
+                                  self.params.to_numpy(), self.process, FAMILY_MODELS.get(self.family).link == "log",
+                                  self.seed, conditional.DAYS[self.freq])
+        return self._response(eta), self._response(eta_draws, noise)
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
         """The labels of ``events`` (None: all), each given as a label, date or Event of this fit."""

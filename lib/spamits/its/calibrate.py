@@ -17,6 +17,7 @@ in-sample errors of one fit, so the cost is one vectorised pass over the pre-per
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,10 +53,14 @@ def calibrated_impact(result: ITSResult, start: object = None, end: object = Non
                       events: list | None = None) -> dict:
     """:meth:`ITSResult.impact` with the interval calibrated on pre-period block errors (module docstring).
 
-    Same keys as ``impact``; the point estimates are unchanged, ``relative_low/high`` and
-    ``cumulative_low/high`` come from parameter draws times resampled block errors, and ``interval`` says
-    ``"pre-period calibrated"``.
+    Same keys as ``impact`` with ``counterfactual="stationary"``: the block errors are errors of the fixed
+    baseline, so the point estimates and the interval are those of the stationary counterfactual whatever the
+    fit's ``counterfactual`` (issue 13, phase 3: the conditional one would move the point without the interval).
+    ``relative_low/high`` and ``cumulative_low/high`` come from parameter draws times resampled block errors, and
+    ``interval`` says ``"pre-period calibrated"``.
     """
+    if result.counterfactual != "stationary":
+        result = dataclasses.replace(result, counterfactual="stationary")
     base = result.impact(start, end, events)
     removed = result._check_events(events)
     rows, _, _ = result._window(start, end, removed)

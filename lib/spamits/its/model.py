@@ -19,6 +19,7 @@ from spamits.its import _design as design
 from spamits.its import _hourly as hourly
 from spamits.its import _inputs as inputs
 from spamits.its import batch as bf
+from spamits.its._conditional import COUNTERFACTUALS, DEFAULT_COUNTERFACTUAL
 from spamits.its._events import EventRef, as_events
 from spamits.its._fit import estimate
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
@@ -56,7 +57,8 @@ class ITSModel:
                  effect: str | Sequence[str] = "step", seasonality: str | int | None = hourly.AUTO,
                  errors: str = DEFAULT_ERRORS, offset: pd.Series | np.ndarray | None = None,
                  control: pd.Series | pd.DataFrame | None = None, control_mode: str = "covariate",
-                 alpha: float = 0.05, n_draws: int = 2000, seed: int = 0) -> None:
+                 alpha: float = 0.05, n_draws: int = 2000, seed: int = 0,
+                 counterfactual: str = DEFAULT_COUNTERFACTUAL) -> None:
         self._inputs = {"offset": offset, "control": control}
         y = inputs.check_y(y)
         self.alpha = inputs.check_alpha(alpha)
@@ -66,6 +68,10 @@ class ITSModel:
             seed, "seed", 0)
         self.family = FAMILY_MODELS.get(family).name
         self.errors = ERROR_MODELS.get(errors).name
+        if not isinstance(counterfactual, str) or counterfactual not in COUNTERFACTUALS:
+            raise ModelSpecError(f"counterfactual={counterfactual!r}: must be one of "
+                                 f"{', '.join(map(repr, COUNTERFACTUALS))}")
+        self.counterfactual = counterfactual
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")
         self.freq = design.fit_freq(y.index)
@@ -134,7 +140,7 @@ class ITSModel:
                         None, family=self.family, effect=self.effect, seasonality=self.seasonality,
                         errors=self.errors, offset=offset, control=self._inputs["control"],
                         control_mode=self.control_mode or "covariate", alpha=self.alpha, n_draws=self.n_draws,
-                        seed=self.seed)
+                        seed=self.seed, counterfactual=self.counterfactual)
 
     @property
     def batch_errors(self) -> str:

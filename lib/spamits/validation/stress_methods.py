@@ -6,7 +6,9 @@ event period, and returns the 30-day relative effect (``sum(observed)/sum(counte
 periods it left out.  :func:`spamits.validation.simulation_study` with ``cases=`` runs them side by side.
 Methods:
 
-* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``);
+* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``,
+  counterfactual ``"conditional"``);
+* ``stationary``: the same with ``counterfactual="stationary"`` (the default before issue 13, phase 3);
 * ``hac``: the same with Newey-West errors;
 * ``mask-outliers``: the default fit, then the periods whose log residual lies more than
   :data:`OUTLIER_Z` robust standard deviations (1.4826 MAD) from the median are left out (set missing) and the
@@ -47,10 +49,15 @@ AFTER_BREAK = 14  # auto-pre: periods skipped after a detected pre-period break
 MIN_KEPT_PRE = 60  # auto-pre: pre periods kept at least
 PROTECTED = 3  # mask-outliers never leaves out the event period and the next two
 
-def _default(y: pd.Series, pos: int, errors: str = "ar1") -> dict:
+def _default(y: pd.Series, pos: int, errors: str = "ar1", counterfactual: str = "conditional") -> dict:
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", errors=errors,
-                 n_draws=1000)
+                 n_draws=1000, counterfactual=counterfactual)
     return _summarise(result, y, pos)
+
+
+def _stationary(y: pd.Series, pos: int) -> dict:
+    """The default fit with the stationary counterfactual noise (the default before issue 13, phase 3)."""
+    return _default(y, pos, counterfactual="stationary")
 
 
 def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
@@ -62,13 +69,14 @@ def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
 
 
 def _calibrated(y: pd.Series, pos: int) -> dict:
-    """The default fit; interval from pre-period block errors (:func:`spamits.its.calibrate.calibrated_impact`)."""
+    """The default fit; point and interval from pre-period block errors
+    (:func:`spamits.its.calibrate.calibrated_impact`: the stationary counterfactual's point)."""
     from spamits.its.calibrate import calibrated_impact
 
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
     out = _summarise(result, y, pos)
     imp = calibrated_impact(result, y.index[pos], y.index[pos + HORIZON_DAYS - 1])
-    return {**out, "ci_low": imp["relative_low"], "ci_high": imp["relative_high"]}
+    return {**out, "estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"]}
 
 
 def _hac(y: pd.Series, pos: int) -> dict:
@@ -176,4 +184,5 @@ def _model_break(y: pd.Series, pos: int) -> dict:
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
     "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "model-break": _model_break,
+    "stationary": _stationary,
 }
