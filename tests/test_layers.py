@@ -238,7 +238,7 @@ PUBLIC_API = {
                                   "outlier_periods", "precheck_rates", "stress_study"],
     "spamits.findings": ["FINDINGS_CLASS", "Findings", "across_findings", "audit_findings", "robustness_findings",
                          "takedown_findings", "validation_findings", "vendor_findings"],
-    "spamits.its": ["DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "Constant",
+    "spamits.its": ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "Constant",
                     "Control", "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay",
                     "ITSModel", "ITSResult", "Level", "NATURAL_PERIOD", "PreCheck", "Slope", "Trend", "as_event",
                     "clean", "compare", "fit", "fit_specs", "precheck", "verdict"],
