@@ -48,3 +48,12 @@ def test_two_kernels_in_other_folders_than_their_client_run_code_and_leave_no_so
     assert prefixes[0] != prefixes[1]
     folder = os.path.dirname(prefixes[0])
     assert not [f for f in os.listdir(folder) if any(f.startswith(os.path.basename(p)) for p in prefixes)]
+
+
+def test_a_temporary_folder_too_long_for_a_socket_is_a_clear_error(monkeypatch, tmp_path):
+    from spamits.errors import ReportError
+
+    long_folder = tmp_path / ("x" * 120)
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(long_folder))
+    with pytest.raises(ReportError, match="set TMPDIR to a shorter folder"):
+        _ = ReportKernelManager(kernel_name=KERNEL_NAME).ip

@@ -11,7 +11,7 @@ are the files ``<ip>-<port>``, chosen as the first numbers with no such file; ``
 at shutdown. The default ``ip`` for ``ipc`` is the *relative* ``kernel-ipc`` when it is read before the
 connection file exists (which is the case), so a kernel running in another working directory than its client
 would not find its sockets: the prefix here is absolute and unique. A Unix socket path must stay under 108
-bytes, hence a short name in the temporary folder.
+bytes, hence a short name in the temporary folder (a clear error when ``TMPDIR`` itself is too long).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import uuid
 from jupyter_client import AsyncKernelManager
 from traitlets import default
 
+from spamits.errors import ReportError
+
 __all__ = ["ReportKernelManager", "kernel_manager_class"]
 
 _MAX_SOCKET_PATH = 100
@@ -31,10 +33,12 @@ _MAX_SOCKET_PATH = 100
 
 
 def _socket_prefix() -> str:
-    """An absolute, unique path prefix for one kernel's socket files."""
-    prefix = os.path.join(tempfile.gettempdir(), f"spamits-k{uuid.uuid4().hex[:12]}")
+    """An absolute, unique path prefix for one kernel's socket files, in the temporary folder (``TMPDIR``)."""
+    folder = tempfile.gettempdir()
+    prefix = os.path.join(folder, f"spamits-k{uuid.uuid4().hex[:12]}")
     if len(prefix.encode()) + 6 > _MAX_SOCKET_PATH:  # "-65535"
-        prefix = f"/tmp/spamits-k{uuid.uuid4().hex[:12]}"
+        raise ReportError(f"the temporary folder {folder} has too long a path for a kernel's Unix socket "
+                          f"({_MAX_SOCKET_PATH} bytes at most); set TMPDIR to a shorter folder")
     return prefix
 
 
