@@ -41,7 +41,7 @@ PIP_FLAGS := --disable-pip-version-check --no-input
 # pytest-xdist workers for the tests (auto: one per core). --dist loadscope sends each test module to one
 # worker, so a module's shared report build (a module-scoped fixture) is built once.
 TEST_JOBS ?= auto
-PYTEST_PARALLEL := -n $(TEST_JOBS) --dist loadscope
+PYTEST_PARALLEL := -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder
 LINT_PATHS := $(wildcard lib tests benchmarks)
 
 .PHONY: help venv syslibs browser test test-fast report notebooks lint lock lock-upgrade clean distclean
