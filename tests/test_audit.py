@@ -312,8 +312,10 @@ def test_the_audit_as_results_json_records_it_all(tmp_path):
 
 
 @pytest.mark.slow
-def test_trap_audit_notebook_on_counts_derived_from_the_real_fixtures(tmp_path):
+def test_trap_audit_notebook_on_counts_derived_from_the_real_fixtures(tmp_path, monkeypatch):
     import papermill
+
+    monkeypatch.setenv("SPAMITS_PLOTLY_RENDERER", "plotly_mimetype")  # figures as JSON; PNGs: test_plots.py
 
     from make_sample_counts import make
 

@@ -76,9 +76,12 @@ def impact_table(result: object, horizons: tuple[int, ...] | None = None) -> Dis
         "cumulative effect (messages)": [fmt_interval(*v, kind="num", digits=0) for v in zip(
             frame["cumulative"], frame["cumulative_low"], frame["cumulative_high"], strict=True)],
     })
+    calibrated = frame["interval"].ne("model").any()
+    how = (" Intervals calibrated on the fit's errors over pre-period windows of the same length (burst periods "
+           "before the event; see the notes)." if calibrated else "")
     return table(shown, "Impact of the event by window", None, simulated=result.simulated,
                  notes="Relative: observed / counterfactual − 1 over the window; cumulative: messages gained "
-                       "(negative: prevented).")
+                       f"(negative: prevented).{how}")
 
 
 def recovery_table(result: object, fractions: tuple[float, ...] = (0.5, 0.9)) -> DisplayTable:

@@ -2,8 +2,9 @@
 
 See :func:`fit` for the model and :class:`ITSModel` for the checked model object behind it (its ``fit`` and the
 batched fits of the robustness scans); ``ERRORS`` lists the error models, ``FAMILIES`` the likelihoods,
-``COUNTERFACTUALS`` the counterfactual noises and ``EFFECTS`` the effect shapes (``ERROR_MODELS`` and
-``FAMILY_MODELS``: their registries).  The design is made of term objects (``spamits.its.terms``: ``Constant``,
+``COUNTERFACTUALS`` the counterfactual noises, ``INTERVALS`` the ways ``impact`` makes its intervals and
+``EFFECTS`` the effect shapes (``ERROR_MODELS`` and ``FAMILY_MODELS``: their registries).  The design is made
+of term objects (``spamits.its.terms``: ``Constant``,
 ``Trend``, ``DayOfWeek``, ``HourOfDay``, ``Fourier``, ``Control`` and the event terms ``Level``, ``Slope``,
 ``Decay``) assembled by a ``Design``.  This package never imports plotly, papermill or nbconvert and does no
 file I/O.
@@ -16,6 +17,7 @@ from spamits.its._design import EFFECTS, NATURAL_PERIOD
 from spamits.its._events import EventRef, as_event
 from spamits.its._result import ITSResult
 from spamits.its._summary import clean
+from spamits.its.calibrate import DEFAULT_INTERVAL, INTERVALS
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 from spamits.its.model import ITSModel
@@ -37,7 +39,8 @@ from spamits.its.terms import (
 ERRORS = {name: str(model) for name, model in ERROR_MODELS.items()}
 FAMILIES = tuple(FAMILY_MODELS)
 
-__all__ = ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "EFFECTS", "ERRORS", "ERROR_MODELS",
-           "FAMILIES", "FAMILY_MODELS", "Constant", "Control", "DayOfWeek", "Decay", "Design", "DeterministicTerm",
-           "EventRef", "Fourier", "HourOfDay", "ITSModel", "ITSResult", "Level", "NATURAL_PERIOD", "PreCheck", "Slope",
-           "Trend", "as_event", "clean", "compare", "fit", "fit_specs", "precheck", "verdict"]
+__all__ = ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "DEFAULT_INTERVAL", "EFFECTS", "ERRORS",
+           "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "INTERVALS", "Constant", "Control", "DayOfWeek", "Decay",
+           "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay", "ITSModel", "ITSResult", "Level",
+           "NATURAL_PERIOD", "PreCheck", "Slope", "Trend", "as_event", "clean", "compare", "fit", "fit_specs",
+           "precheck", "verdict"]

@@ -10,6 +10,7 @@ import pandas as pd
 from spamits.its._conditional import DEFAULT_COUNTERFACTUAL
 from spamits.its._hourly import AUTO
 from spamits.its._result import ITSResult
+from spamits.its.calibrate import DEFAULT_INTERVAL
 from spamits.its.errormodels import DEFAULT_ERRORS
 from spamits.its.model import ITSModel
 
@@ -29,6 +30,7 @@ def fit(
     n_draws: int = 2000,
     seed: int = 0,
     counterfactual: str = DEFAULT_COUNTERFACTUAL,
+    interval: str = DEFAULT_INTERVAL,
 ) -> ITSResult:
     """Fit an interrupted time-series model of ``y`` around ``events``.
 
@@ -69,10 +71,16 @@ def fit(
         so a level that has wandered away from the fitted trend carries on and the band widens as it can
         wander further (``spamits.its._conditional``).  ``"stationary"``: AR(1)+white noise from its
         stationary distribution (the behaviour before issue 13, phase 3).
+    interval : how ``impact`` makes the intervals of the effect over a window.  ``"auto"`` (default):
+        ``"calibrated"`` when the pre-period check finds burst periods (campaign days, ``its.precheck``) on a
+        count family, else ``"model"``; the choice is in ``result.interval`` and, when calibrated, in the notes.
+        ``"model"``: parameter draws plus the counterfactual noise above.  ``"calibrated"``: parameter draws times
+        the errors the fit makes on pre-period windows of the same length (``spamits.its.calibrate``), which
+        carry the bursts into the interval.  The effect table's intervals (level, half-life) are not affected.
 
     Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
     a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.
     """
     return ITSModel(y, events, family=family, effect=effect, seasonality=seasonality, errors=errors, offset=offset,
                     control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed,
-                    counterfactual=counterfactual).fit()
+                    counterfactual=counterfactual, interval=interval).fit()

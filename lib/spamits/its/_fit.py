@@ -15,6 +15,7 @@ from spamits.its import _estimate as est
 from spamits.its import _gls as gls
 from spamits.its._profile import XTOL, DecayBound, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult
+from spamits.its.calibrate import resolve_interval
 from spamits.its.errormodels import ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 
@@ -39,7 +40,7 @@ def estimate(model: ITSModel) -> ITSResult:
     """
     specs = list(model.specs)
     try:
-        return _estimate(model, specs)
+        return _with_interval(model, _estimate(model, specs))
     except FitDivergedError as first_error:
         if not (first_error.separation and any(s.effect == "decay" for s in specs)):
             raise
@@ -53,8 +54,17 @@ def estimate(model: ITSModel) -> ITSResult:
             continue
         note = (f"a decay effect shorter than {floor:g} period(s) ran off to infinity (a zero count right after the "
                 f"event cannot bound a one-period pulse): the half-life search starts at {floor:g} period(s)")
-        return dataclasses.replace(result, notes=(*result.notes, note))
+        return _with_interval(model, dataclasses.replace(result, notes=(*result.notes, note)))
     raise error
+
+
+def _with_interval(model: ITSModel, result: ITSResult) -> ITSResult:
+    """``result`` with the interval ``model.interval`` resolves to (``"auto"``: calibrated when the pre-period has
+    burst periods; :func:`spamits.its.calibrate.resolve_interval`) and its note."""
+    interval, note = resolve_interval(model.interval, result.family,
+                                      result.burst_days if model.interval == "auto" else pd.DatetimeIndex([]))
+    notes = result.notes if note is None else (*result.notes, note)
+    return dataclasses.replace(result, interval=interval, notes=notes)
 
 
 def _estimate(model: ITSModel, specs: list[design.EventSpec]) -> ITSResult:

@@ -66,6 +66,7 @@ class ITSResult:
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
     counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
+    interval: str = "model"  # how impact() makes its intervals: "model" or "calibrated" (its.calibrate; "auto" chose)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -308,16 +309,38 @@ class ITSResult:
             raise ModelSpecError(f"impact: no observed periods between {t0.date()} and {t1.date()}")
         return rows, t0, t1
 
-    def impact(self, start: object = None, end: object = None, events: list | None = None) -> dict:
+    def impact(self, start: object = None, end: object = None, events: list | None = None,
+               interval: str | None = None) -> dict:
         """Relative and cumulative effect of ``events`` (default: all) over ``[start, end]`` (inclusive).
 
         ``relative = sum(observed)/sum(counterfactual) - 1`` and ``cumulative = sum(observed) -
         sum(counterfactual)`` (in the series' unit), summed over observed periods of the window (default: from
         the first of the named events to the end).  The counterfactual removes only the named events' terms, so
-        with several events this is the contribution of those events.  Intervals are percentiles of a parametric
-        simulation that draws every coefficient (decay rates included) from its covariance and adds the serially
-        correlated noise of the counterfactual.
+        with several events this is the contribution of those events.  With ``interval="model"`` the intervals
+        are percentiles of a parametric simulation that draws every coefficient (decay rates included) from its
+        covariance and adds the serially correlated noise of the counterfactual; with ``"calibrated"`` the noise
+        is resampled from the errors the fit makes on pre-period windows of the same length
+        (:func:`spamits.its.calibrate.calibrated_impact`, with the stationary counterfactual's point).
+        ``interval`` (default: the fit's, ``fit(interval=...)``) may also be ``"auto"``; the key ``interval`` of
+        the result says which was used (``"model"`` or ``"pre-period calibrated"``).  When the fit chose
+        ``"calibrated"`` by itself and the pre-period is too short for windows this long, the model interval is
+        used.
         """
+        from spamits.its import calibrate
+
+        chosen = self.interval if interval is None else calibrate.resolve_interval(
+            calibrate.check_interval(interval), self.family, self.burst_days)[0]
+        if chosen == "calibrated":
+            try:
+                out = calibrate.calibrated_impact(self, start, end, events)
+            except ModelSpecError:
+                if interval == "calibrated":  # asked for by name: the reason is the answer
+                    raise
+            else:
+                return {key: value for key, value in out.items() if key != "blocks"}
+        return self._model_impact(start, end, events)
+
+    def _model_impact(self, start: object, end: object, events: list | None) -> dict:
         removed = self._check_events(events)
         rows, t0, t1 = self._window(start, end, removed)
         point, draws = self._counterfactual(removed, rows)
@@ -329,7 +352,8 @@ class ITSResult:
         return {"start": hourly.stamp(t0), "end": hourly.stamp(t1), "periods": int(rows.size),
                 "observed": observed, "counterfactual": cf_sum,
                 "relative": observed / cf_sum - 1, "relative_low": float(rel_lo), "relative_high": float(rel_hi),
-                "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi)}
+                "cumulative": observed - cf_sum, "cumulative_low": float(cum_lo), "cumulative_high": float(cum_hi),
+                "interval": "model"}
 
     def impact_table(self, horizons: tuple[int, ...] | None = None) -> pd.DataFrame:
         """``impact`` over the first ``h`` periods after the first event for each horizon that fits in the series

@@ -100,7 +100,7 @@ def to_dict(result: ITSResult) -> dict:
         "model": {"family": p.family, "errors": p.errors, "errors_method": ERRORS[p.errors],
                   "covariance": p.cov_info, "seasonality": p.seasonality, "alpha": p.alpha, "unit": result.unit,
                   "n_draws": p.n_draws, "seed": p.seed, "control_mode": p.control_mode, "dispersion": p.dispersion,
-                  "counterfactual": p.counterfactual,
+                  "counterfactual": p.counterfactual, "interval": p.interval,
                   "events": [{"label": s.label, "date": s.date, "effect": s.effect} for s in p.specs]},
         "data": {"n": len(p.y), "n_observed": int(p.observed_mask.sum()), "n_pre": result.n_pre,
                  "n_post": result.n_post, "start": p.y.index[0], "end": p.y.index[-1], "simulated": result.simulated},

@@ -22,6 +22,7 @@ from spamits.its import batch as bf
 from spamits.its._conditional import COUNTERFACTUALS, DEFAULT_COUNTERFACTUAL
 from spamits.its._events import EventRef, as_events
 from spamits.its._fit import estimate
+from spamits.its.calibrate import DEFAULT_INTERVAL, check_interval
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 from spamits.its.terms import Design
@@ -58,7 +59,7 @@ class ITSModel:
                  errors: str = DEFAULT_ERRORS, offset: pd.Series | np.ndarray | None = None,
                  control: pd.Series | pd.DataFrame | None = None, control_mode: str = "covariate",
                  alpha: float = 0.05, n_draws: int = 2000, seed: int = 0,
-                 counterfactual: str = DEFAULT_COUNTERFACTUAL) -> None:
+                 counterfactual: str = DEFAULT_COUNTERFACTUAL, interval: str = DEFAULT_INTERVAL) -> None:
         self._inputs = {"offset": offset, "control": control}
         y = inputs.check_y(y)
         self.alpha = inputs.check_alpha(alpha)
@@ -72,6 +73,7 @@ class ITSModel:
             raise ModelSpecError(f"counterfactual={counterfactual!r}: must be one of "
                                  f"{', '.join(map(repr, COUNTERFACTUALS))}")
         self.counterfactual = counterfactual
+        self.interval = check_interval(interval)
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")
         self.freq = design.fit_freq(y.index)
@@ -140,7 +142,7 @@ class ITSModel:
                         None, family=self.family, effect=self.effect, seasonality=self.seasonality,
                         errors=self.errors, offset=offset, control=self._inputs["control"],
                         control_mode=self.control_mode or "covariate", alpha=self.alpha, n_draws=self.n_draws,
-                        seed=self.seed, counterfactual=self.counterfactual)
+                        seed=self.seed, counterfactual=self.counterfactual, interval=self.interval)
 
     @property
     def batch_errors(self) -> str:
