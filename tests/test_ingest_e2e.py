@@ -197,7 +197,9 @@ def test_make_report_builds_the_real_runs_from_derived_counts(tmp_path, data_roo
     fit = json.loads((out / "untroubled-mccolo" / "results.json").read_text(encoding="utf-8"))
     assert fit["data"]["simulated"] is False and fit["run"]["series"] == "untroubled"
     assert fit["run"]["pre_periods"] == 71 and fit["run"]["post_periods"] == 51  # the event's own window
-    assert (out / "untroubled-mccolo" / "untroubled-mccolo.html").is_file()
+    page = (out / "untroubled-mccolo" / "untroubled-mccolo.html").read_text(encoding="utf-8")
+    assert "Left out of this run (hourly_example=False)" in page  # no SIMULATED example in a report on real counts
+    assert "At what hour did spam fall? Likelihood profile" not in page
     assert "untroubled-mccolo" in (out / "index.html").read_text(encoding="utf-8")
 
 

@@ -140,7 +140,7 @@ def test_untroubled_runs_are_generated_for_every_event_the_daily_counts_cover(da
     joint = ["intercage", "mccolo", "srizbi"]
     assert by_name["untroubled-intercage"].parameters == {
         "event_id": "intercage", "series": "untroubled", "effect": "decay", "pre_periods": 82, "post_periods": 120,
-        "joint_events": joint}  # 82 counted days before 2008-09-21
+        "joint_events": joint, "hourly_example": False}  # 82 counted days before 2008-09-21
     for event_id in ("mccolo", "srizbi"):
         run = by_name[f"untroubled-{event_id}"]
         assert run.notebook == report.DEFAULT_RUNS_FILE.parent / "takedown_its.ipynb" and run.requires == DAILY
@@ -386,7 +386,8 @@ def test_a_pause_with_both_ends_gives_two_runs_each_window_ending_at_the_other_e
     by_name = {run.name: run for run in report.load_runs(report.DEFAULT_RUNS_FILE)}
     start, end = by_name["untroubled-emotet-pause-2022-07"], by_name["untroubled-emotet-pause-2022-07-end"]
     assert start.parameters == {"event_id": "emotet-pause-2022-07", "series": "untroubled", "effect": "step",
-                                "pre_periods": 42, "post_periods": 112, "joint_events": ["emotet-pause-2022-07"]}
+                                "pre_periods": 42, "post_periods": 112, "joint_events": ["emotet-pause-2022-07"],
+                                "hourly_example": False}
     assert end.parameters["event_id"] == "emotet-pause-2022-07-end" and end.parameters["effect"] == "step"
     assert (end.parameters["pre_periods"], end.parameters["post_periods"]) == (90, 60)  # 112 days of pause before
     assert end.parameters["joint_events"] == ["emotet-pause-2022-07-end", "emotet-pause-2022-11"]

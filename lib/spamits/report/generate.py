@@ -53,7 +53,8 @@ def untroubled_runs(notebooks: Path, origin: str = "generated") -> tuple[list[Ru
       before the event), ``post_periods`` = min(120, counted days from the event on), both at least 28, otherwise
       the event is left out and the reason logged; ``effect`` from the event's kind (:data:`EFFECT_BY_KIND`: decay
       for a takedown, step for a pause, decay for a surge, whose effect is a rise); ``joint_events`` the catalog
-      events at least 7 days inside that window.  A pause with an ``end_date`` gives two runs, one per end:
+      events at least 7 days inside that window; ``hourly_example`` False (the notebook's SIMULATED hourly example
+      stays out of a report on real counts).  A pause with an ``end_date`` gives two runs, one per end:
       ``untroubled-<id>`` (the operators stop) and ``untroubled-<id>-end`` (they come back), each window ending at
       the other end (:func:`spamits.audit.run_events`).
 
@@ -86,7 +87,7 @@ def untroubled_runs(notebooks: Path, origin: str = "generated") -> tuple[list[Ru
             continue
         parameters = {"event_id": row.id, "series": "untroubled", "effect": EFFECT_BY_KIND[row.kind],
                       "pre_periods": int(row.pre_periods), "post_periods": int(row.post_periods),
-                      "joint_events": list(row.joint)}
+                      "joint_events": list(row.joint), "hourly_example": False}
         runs.append(Run(name, (notebooks / DEFAULT_NOTEBOOK).resolve(), parameters, origin=f"{origin} -> {name}",
                         requires=UNTROUBLED_DAILY))
         real_series[row.id] = "untroubled"
