@@ -33,6 +33,30 @@ The band is never made narrower than the stationary one: ``V_h`` is floored at t
 draw of the state and follow the recursions, so the serial correlation within a window is kept.  The filtered
 mean is linear in the residuals, ``m_T = Cᵀ r``; a parameter draw θ moves them by ``-X_pre (θ - β̂)``, so
 ``m_T(θ) = m_T - CᵀX_pre (θ - β̂)`` and every draw stays anchored to the data.
+
+``counterfactual="in-sample"`` (the default, issue 13 "hourly"): the impact window lies inside the fitted data,
+so the forecast above answers the wrong question for ``ITSResult.impact``.  With the window's rows in the fit,
+the noise of the window is not a fresh draw independent of the estimates: for a GLS estimate with noise
+covariance Σ, ``Cov(β̂, v_w) = V X_wᵀ`` (``V = (XᵀΣ⁻¹X)⁻¹``, ``X_w`` the full design of the window rows, because
+``Σ⁻¹Σ_{·w}`` selects those rows), so the error of the forecast ``X⁰_w β̂`` (``X⁰`` the design without the
+events) of the realised counterfactual ``X⁰_w β + v_w`` has variance ``Σ_ww - X⁰_w V X⁰_wᵀ - 2 X⁰_w V E_wᵀ``
+(``E = X - X⁰``, the event columns), not the ``Σ_ww + X⁰_w V X⁰_wᵀ`` of independent parameter and noise draws.
+When the effect dies out early in the window (E ≈ 0 on most rows) the band is too wide by twice the parameter
+variance (SIMULATED hourly stress case: 60 pre days, half-life 2 days, 30-day window; 0.99 coverage).  The best
+linear unbiased predictor of an in-sample realisation (Goldberger 1962, *JASA* 57:369, "Best linear unbiased
+prediction in the generalized linear regression model": ``X⁰_w β̂ + Σ_{w·}Σ⁻¹(y - Xβ̂)``, whose second term is the
+window's own residual) is the observed series without the estimated effect, ``y_t·exp(-E_t β̂)`` on the log
+scale, with prediction error ``E_w(β̂ - β)``: only the event coefficients are uncertain.  ``impact`` draws it as
+``y_t·exp(-effect_t(θ))`` over the parameter draws θ (decay rates included), the estimator of intervention
+analysis in structural time-series models (Harvey 1989, ch. 7.6) and of the ``local-level`` stress method.
+
+Its one uncertainty is the event coefficients' covariance, valid when the fit's error model (stationary AR(1)
+plus white noise) describes the residuals.  When the pre-period's semivariogram shows a wandering level
+(:func:`fit_level_process`, ``q > 0``), the level step and the decay are confounded with the walk beyond what that
+covariance says, and ``impact`` uses the conditional forecast instead; so it does for non-log links (shares) and
+for a window without a single count (no residual to read).  The unobserved count noise of the messages the
+event removed is not drawn (small beside the effect's uncertainty unless counts are tiny).  ``ITSResult.frame``
+keeps the conditional forecast and its band (a picture of what the baseline would be, not of one realisation).
 """
 
 from __future__ import annotations
@@ -47,10 +71,12 @@ from scipy import optimize
 from spamits.its._covariance import ResidualProcess
 
 COUNTERFACTUALS = {
+    "in-sample": "impact: the observed series without the removed events' estimated effects (in-sample BLUP); "
+                 "the conditional forecast when the pre-period level wanders (and for the frame's band)",
     "conditional": "baseline plus noise forecast from the pre-period's end state (local level + AR(1) + white)",
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
-DEFAULT_COUNTERFACTUAL = "conditional"
+DEFAULT_COUNTERFACTUAL = "in-sample"
 MAX_LAG_DAYS = 60.0  # semivariogram lags up to 60 days (at least MIN_LAGS lags, at most a quarter of the pre-period)
 MIN_LAGS = 12
 MAX_ORDINATES = 60  # at most this many lags, evenly spread over 1..K (hourly: every 6th), enter the fit and its F

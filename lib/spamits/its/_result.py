@@ -65,7 +65,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
-    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
+    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "in-sample", "conditional" or "stationary" (its._conditional)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -146,12 +146,36 @@ class ITSResult:
         off = self.offset[rows]
         eta, eta_draws = X @ self.params.to_numpy() + off, self._theta @ X.T + off
         noise = conditional.stationary_noise(self.process, rows, self.n_draws, self.seed)
-        if self.counterfactual == "conditional":
+        if self.counterfactual in ("conditional", "in-sample"):
             first = min(s.position for s in self.specs if s.label in removed)
             conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
                                   self.params.to_numpy(), self.process, FAMILY_MODELS.get(self.family).link == "log",
                                   self.seed, conditional.DAYS[self.freq])
         return self._response(eta), self._response(eta_draws, noise)
+
+    def _in_sample(self, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The in-sample counterfactual of ``impact`` (``counterfactual="in-sample"``, its._conditional): point
+        (rows,) and draws (draws × rows) of ``observed·exp(-effect(θ))``, the effect of the ``removed`` events at
+        the estimates and at each parameter draw; None where the conditional forecast is used instead (another
+        option, a non-log link, a window without counts, a wandering pre-period level)."""
+        if self.counterfactual != "in-sample" or FAMILY_MODELS.get(self.family).link != "log":
+            return None
+        observed = self._observed()[rows]
+        if not np.sum(observed) > 0:
+            return None
+        first = min(s.position for s in self.specs if s.label in removed)
+        state = conditional.end_state(*self.residuals, first, self.process, conditional.DAYS[self.freq])
+        if state.process.q > 0:
+            return None
+        log_effect = np.zeros((self.n_draws + 1, len(rows)))
+        for spec in self.specs:
+            if spec.label not in removed or rows[-1] < spec.position:
+                continue
+            k = rows - spec.position
+            after = k >= 0
+            log_effect[:, after] += self._effect_paths(spec, int(k[-1]) + 1)[:, k[after]]
+        cf = observed[None, :] * np.exp(np.clip(-log_effect, -700.0, 700.0))
+        return cf[0], cf[1:]
 
     def _check_events(self, events: object, what: str = "events") -> list[str]:
         """The labels of ``events`` (None: all), each given as a label, date or Event of this fit."""
@@ -315,12 +339,15 @@ class ITSResult:
         sum(counterfactual)`` (in the series' unit), summed over observed periods of the window (default: from
         the first of the named events to the end).  The counterfactual removes only the named events' terms, so
         with several events this is the contribution of those events.  Intervals are percentiles of a parametric
-        simulation that draws every coefficient (decay rates included) from its covariance and adds the serially
-        correlated noise of the counterfactual.
+        simulation that draws every coefficient (decay rates included) from its covariance.  With
+        ``counterfactual="in-sample"`` (default) the counterfactual is the observed series without the events'
+        effect at each draw (the in-sample BLUP, its._conditional), or, when the pre-period level wanders, the
+        conditional forecast; the other options add the serially correlated noise of a forecast.
         """
         removed = self._check_events(events)
         rows, t0, t1 = self._window(start, end, removed)
-        point, draws = self._counterfactual(removed, rows)
+        in_sample = self._in_sample(removed, rows)
+        point, draws = self._counterfactual(removed, rows) if in_sample is None else in_sample
         observed = float(np.sum(self._observed()[rows]))
         cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
         q = [self.alpha / 2, 1 - self.alpha / 2]
