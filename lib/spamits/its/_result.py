@@ -202,10 +202,18 @@ class ITSResult:
     # --- tables ------------------------------------------------------------------------------------------------
     @cached_property
     def frame(self) -> pd.DataFrame:
-        """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
+        """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band.
+
+        With ``counterfactual="in-sample"`` the observed periods from the first event on show the counterfactual
+        that ``impact`` sums (observed without the events' effect, its band from the effect's uncertainty alone),
+        unless the pre-period level wanders; the other periods show the forecast."""
         rows = np.arange(len(self.y))
         fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
+        post = np.flatnonzero((rows >= self.specs[0].position) & self.observed_mask)
+        in_sample = self._in_sample(self.events, post) if post.size else None
+        if in_sample is not None:
+            point[post], draws[:, post] = in_sample
         lo, hi = np.quantile(draws, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
         out = pd.DataFrame({"observed": self._observed(), "fitted": fitted, "counterfactual": point,
                             "counterfactual_low": lo, "counterfactual_high": hi}, index=self.y.index)
