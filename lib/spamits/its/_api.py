@@ -63,15 +63,16 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
         intervals.
-    counterfactual : the counterfactual after the event.  ``"in-sample"`` (default): ``impact`` takes the
-        observed series without the events' estimated effect at every parameter draw (the best linear unbiased
-        predictor of the realised counterfactual inside the fitted data; Goldberger 1962), and falls back to the
-        conditional forecast when the pre-period level wanders; ``frame`` shows the conditional forecast.
-        ``"conditional"``: forecast from the state at the end of the pre-period — a local level plus AR(1) plus white noise
-        fitted to the pre-period residuals (the level only when their semivariogram shows one), Kalman-filtered,
-        so a level that has wandered away from the fitted trend carries on and the band widens as it can
-        wander further (``spamits.its._conditional``).  ``"stationary"``: AR(1)+white noise from its
-        stationary distribution (the behaviour before issue 13, phase 3).
+    counterfactual : the counterfactual after the event.  ``"in-sample"`` (default): ``impact`` (and ``frame``
+        from the first event on) takes the observed series without the events' estimated effect at every
+        parameter draw, the best linear unbiased predictor of the realised counterfactual inside the fitted data
+        (Goldberger 1962); it falls back to the conditional forecast when the pre-period level wanders or a
+        half-life estimate reached a search bound.  ``"conditional"``: forecast from the state at the end of the
+        pre-period — a local level plus AR(1) plus white noise fitted to the pre-period residuals (the level only
+        when their semivariogram shows one), Kalman-filtered, so a level that has wandered away from the fitted
+        trend carries on and the band widens as it can wander further (``spamits.its._conditional``).
+        ``"stationary"``: AR(1)+white noise from its stationary distribution (the behaviour before issue 13,
+        phase 3).
 
     Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
     a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.

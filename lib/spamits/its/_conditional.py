@@ -49,6 +49,9 @@ window's own residual) is the observed series without the estimated effect, ``y_
 scale, with prediction error ``E_w(β̂ - β)``: only the event coefficients are uncertain.  ``impact`` draws it as
 ``y_t·exp(-effect_t(θ))`` over the parameter draws θ (decay rates included), the estimator of intervention
 analysis in structural time-series models (Harvey 1989, ch. 7.6) and of the ``local-level`` stress method.
+It rests on the normal approximation of the event coefficients, so an event whose half-life estimate reached a
+search bound (``ITSResult.decay_at_bound``: a one-period pulse or no recovery, the profile cut off) uses the
+conditional forecast, as it would otherwise read the whole drop as noise (SIMULATED low-counts stress case).
 
 Its one uncertainty is the event coefficients' covariance, valid when the fit's error model (stationary AR(1)
 plus white noise) describes the residuals.  When the pre-period's semivariogram shows a wandering level

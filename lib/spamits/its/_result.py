@@ -65,7 +65,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
-    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "in-sample", "conditional" or "stationary" (its._conditional)
+    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "in-sample", "conditional", "stationary" (_conditional)
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
@@ -157,8 +157,11 @@ class ITSResult:
         """The in-sample counterfactual of ``impact`` (``counterfactual="in-sample"``, its._conditional): point
         (rows,) and draws (draws × rows) of ``observed·exp(-effect(θ))``, the effect of the ``removed`` events at
         the estimates and at each parameter draw; None where the conditional forecast is used instead (another
-        option, a non-log link, a window without counts, a wandering pre-period level)."""
+        option, a non-log link, a window without counts, a removed event whose half-life estimate reached a
+        search bound, a wandering pre-period level)."""
         if self.counterfactual != "in-sample" or FAMILY_MODELS.get(self.family).link != "log":
+            return None
+        if set(removed) & set(self.decay_at_bound):
             return None
         observed = self._observed()[rows]
         if not np.sum(observed) > 0:
@@ -206,7 +209,7 @@ class ITSResult:
 
         With ``counterfactual="in-sample"`` the observed periods from the first event on show the counterfactual
         that ``impact`` sums (observed without the events' effect, its band from the effect's uncertainty alone),
-        unless the pre-period level wanders; the other periods show the forecast."""
+        unless ``impact`` falls back to the forecast (``_in_sample``); the other periods show the forecast."""
         rows = np.arange(len(self.y))
         fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
