@@ -65,12 +65,17 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
         intervals.
-    counterfactual : the link-scale noise of the counterfactual after the event.  ``"conditional"`` (default):
-        forecast from the state at the end of the pre-period — a local level plus AR(1) plus white noise
-        fitted to the pre-period residuals (the level only when their semivariogram shows one), Kalman-filtered,
-        so a level that has wandered away from the fitted trend carries on and the band widens as it can
-        wander further (``spamits.its._conditional``).  ``"stationary"``: AR(1)+white noise from its
-        stationary distribution (the behaviour before issue 13, phase 3).
+    counterfactual : the counterfactual after the event.  ``"conditional"`` (default): forecast from the state at
+        the end of the pre-period — a local level plus AR(1) plus white noise fitted to the pre-period residuals
+        (the level only when their semivariogram shows one), Kalman-filtered, so a level that has wandered away
+        from the fitted trend carries on and the band widens as it can wander further
+        (``spamits.its._conditional``).  ``"in-sample"``: ``impact`` (and ``frame`` from the first event on)
+        takes the observed series without the events' estimated effect at every parameter draw, the best linear
+        unbiased predictor of the realised counterfactual inside the fitted data (Goldberger 1962), which does
+        not count the window's noise twice when the effect dies out early in the window (hourly series); it
+        falls back to the conditional forecast when the pre-period level wanders or a half-life estimate reached
+        a search bound.  ``"stationary"``: AR(1)+white noise from its stationary distribution (the behaviour
+        before issue 13, phase 3).
     interval : how ``impact`` makes the intervals of the effect over a window.  ``"auto"`` (default):
         ``"calibrated"`` when the pre-period check finds burst periods (campaign days, ``its.precheck``) on a
         count family, else ``"model"``; the choice is in ``result.interval`` and, when calibrated, in the notes.

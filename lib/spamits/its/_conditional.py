@@ -33,6 +33,33 @@ The band is never made narrower than the stationary one: ``V_h`` is floored at t
 draw of the state and follow the recursions, so the serial correlation within a window is kept.  The filtered
 mean is linear in the residuals, ``m_T = Cᵀ r``; a parameter draw θ moves them by ``-X_pre (θ - β̂)``, so
 ``m_T(θ) = m_T - CᵀX_pre (θ - β̂)`` and every draw stays anchored to the data.
+
+``counterfactual="in-sample"`` (an option, issue 13 phase 6): the impact window lies inside the fitted data, so
+the forecast above answers a different question from ``ITSResult.impact``'s.  With the window's rows in the fit,
+the noise of the window is not a fresh draw independent of the estimates: for a GLS estimate with noise
+covariance Σ, ``Cov(β̂, v_w) = V X_wᵀ`` (``V = (XᵀΣ⁻¹X)⁻¹``, ``X_w`` the full design of the window rows, because
+``Σ⁻¹Σ_{·w}`` selects those rows), so the error of the forecast ``X⁰_w β̂`` (``X⁰`` the design without the
+events) of the realised counterfactual ``X⁰_w β + v_w`` has variance ``Σ_ww - X⁰_w V X⁰_wᵀ - 2 X⁰_w V E_wᵀ``
+(``E = X - X⁰``, the event columns), not the ``Σ_ww + X⁰_w V X⁰_wᵀ`` of independent parameter and noise draws.
+When the effect dies out early in the window (E ≈ 0 on most rows) the band is too wide by twice the parameter
+variance (SIMULATED hourly stress case: 60 pre days, half-life 2 days, 30-day window; 0.99 coverage).  The best
+linear unbiased predictor of an in-sample realisation (Goldberger 1962, *JASA* 57:369, "Best linear unbiased
+prediction in the generalized linear regression model": ``X⁰_w β̂ + Σ_{w·}Σ⁻¹(y - Xβ̂)``, whose second term is the
+window's own residual) is the observed series without the estimated effect, ``y_t·exp(-E_t β̂)`` on the log
+scale, with prediction error ``E_w(β̂ - β)``: only the event coefficients are uncertain.  ``impact`` draws it as
+``y_t·exp(-effect_t(θ))`` over the parameter draws θ (decay rates included), the estimator of intervention
+analysis in structural time-series models (Harvey 1989, ch. 7.6) and of the ``local-level`` stress method.
+It rests on the normal approximation of the event coefficients, so an event whose half-life estimate reached a
+search bound (``ITSResult.decay_at_bound``: a one-period pulse or no recovery, the profile cut off) uses the
+conditional forecast, as it would otherwise read the whole drop as noise (SIMULATED low-counts stress case).
+
+Its one uncertainty is the event coefficients' covariance, valid when the fit's error model (stationary AR(1)
+plus white noise) describes the residuals.  When the pre-period's semivariogram shows a wandering level
+(:func:`fit_level_process`, ``q > 0``), the level step and the decay are confounded with the walk beyond what that
+covariance says, and ``impact`` uses the conditional forecast instead; so it does for non-log links (shares) and
+for a window without a single count (no residual to read).  The unobserved count noise of the messages the
+event removed is not drawn (small beside the effect's uncertainty unless counts are tiny).  ``ITSResult.frame``
+keeps the conditional forecast and its band (a picture of what the baseline would be, not of one realisation).
 """
 
 from __future__ import annotations
@@ -40,14 +67,21 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize
 
 from spamits.its._covariance import ResidualProcess
+from spamits.its.families import FAMILY_MODELS
+
+if TYPE_CHECKING:  # a type only: the result imports this module
+    from spamits.its._result import ITSResult
 
 COUNTERFACTUALS = {
     "conditional": "baseline plus noise forecast from the pre-period's end state (local level + AR(1) + white)",
+    "in-sample": "impact: the observed series without the removed events' estimated effects (in-sample BLUP); "
+                 "the conditional forecast when the pre-period level wanders (and for the frame's band)",
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "conditional"
@@ -331,3 +365,31 @@ def condition(eta: np.ndarray, eta_draws: np.ndarray, noise: np.ndarray, rows: n
     eta_draws[:, post] += draws
     noise[:, post] = conditional_noise(state, rows[post], noise.shape[0], seed)
     noise[:, post] *= np.sqrt(np.maximum(1.0, stationary.gamma0 / forecast(state, rows[post])[1]))
+
+
+def in_sample(result: ITSResult, removed: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The in-sample counterfactual of ``impact`` (``counterfactual="in-sample"``, its._conditional): point
+    (rows,) and draws (draws × rows) of ``observed·exp(-effect(θ))``, the effect of the ``removed`` events at
+    the estimates and at each parameter draw; None where the conditional forecast is used instead (another
+    option, a non-log link, a window without counts, a removed event whose half-life estimate reached a
+    search bound, a wandering pre-period level)."""
+    if result.counterfactual != "in-sample" or FAMILY_MODELS.get(result.family).link != "log":
+        return None
+    if set(removed) & set(result.decay_at_bound):
+        return None
+    observed = result._observed()[rows]
+    if not np.sum(observed) > 0:
+        return None
+    first = min(s.position for s in result.specs if s.label in removed)
+    state = end_state(*result.residuals, first, result.process, DAYS[result.freq])
+    if state.process.q > 0:
+        return None
+    log_effect = np.zeros((result.n_draws + 1, len(rows)))
+    for spec in result.specs:
+        if spec.label not in removed or rows[-1] < spec.position:
+            continue
+        k = rows - spec.position
+        after = k >= 0
+        log_effect[:, after] += result._effect_paths(spec, int(k[-1]) + 1)[:, k[after]]
+    cf = observed[None, :] * np.exp(np.clip(-log_effect, -700.0, 700.0))
+    return cf[0], cf[1:]

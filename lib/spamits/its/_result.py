@@ -65,7 +65,7 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
-    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional" or "stationary" noise (its._conditional)
+    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional", "in-sample", "stationary" (_conditional)
     interval: str = "model"  # how impact() makes its intervals: "model" or "calibrated" (its.calibrate; "auto" chose)
 
     @cached_property
@@ -147,7 +147,7 @@ class ITSResult:
         off = self.offset[rows]
         eta, eta_draws = X @ self.params.to_numpy() + off, self._theta @ X.T + off
         noise = conditional.stationary_noise(self.process, rows, self.n_draws, self.seed)
-        if self.counterfactual == "conditional":
+        if self.counterfactual in ("conditional", "in-sample"):
             first = min(s.position for s in self.specs if s.label in removed)
             conditional.condition(eta, eta_draws, noise, rows, first, self.residuals, self._theta,
                                   self.params.to_numpy(), self.process, FAMILY_MODELS.get(self.family).link == "log",
@@ -179,10 +179,19 @@ class ITSResult:
     # --- tables ------------------------------------------------------------------------------------------------
     @cached_property
     def frame(self) -> pd.DataFrame:
-        """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band."""
+        """By date: observed, fitted, counterfactual (all events removed) and its pointwise predictive band.
+
+        With ``counterfactual="in-sample"`` the observed periods from the first event on show the counterfactual
+        that ``impact`` sums (observed without the events' effect, its band from the effect's uncertainty alone),
+        unless ``impact`` falls back to the forecast (``_conditional.in_sample``); the other periods show the
+        forecast."""
         rows = np.arange(len(self.y))
         fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
+        post = np.flatnonzero((rows >= self.specs[0].position) & self.observed_mask)
+        in_sample = conditional.in_sample(self, self.events, post) if post.size else None
+        if in_sample is not None:
+            point[post], draws[:, post] = in_sample
         lo, hi = np.quantile(draws, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
         out = pd.DataFrame({"observed": self._observed(), "fitted": fitted, "counterfactual": point,
                             "counterfactual_low": lo, "counterfactual_high": hi}, index=self.y.index)
@@ -318,8 +327,10 @@ class ITSResult:
         the first of the named events to the end).  The counterfactual removes only the named events' terms, so
         with several events this is the contribution of those events.  With ``interval="model"`` the intervals
         are percentiles of a parametric simulation that draws every coefficient (decay rates included) from its
-        covariance and adds the serially correlated noise of the counterfactual; with ``"calibrated"`` the noise
-        is resampled from the errors the fit makes on pre-period windows of the same length
+        covariance and adds the serially correlated noise of the counterfactual (with ``counterfactual=
+        "in-sample"``: the observed series without the events' effect at each draw, the in-sample BLUP of
+        its._conditional, or the conditional forecast when the pre-period level wanders); with ``"calibrated"``
+        the noise is resampled from the errors the fit makes on pre-period windows of the same length
         (:func:`spamits.its.calibrate.calibrated_impact`, with the stationary counterfactual's point).
         ``interval`` (default: the fit's, ``fit(interval=...)``) may also be ``"auto"``; the key ``interval`` of
         the result says which was used (``"model"`` or ``"pre-period calibrated"``).  When the fit chose
@@ -343,7 +354,8 @@ class ITSResult:
     def _model_impact(self, start: object, end: object, events: list | None) -> dict:
         removed = self._check_events(events)
         rows, t0, t1 = self._window(start, end, removed)
-        point, draws = self._counterfactual(removed, rows)
+        in_sample = conditional.in_sample(self, removed, rows)
+        point, draws = self._counterfactual(removed, rows) if in_sample is None else in_sample
         observed = float(np.sum(self._observed()[rows]))
         cf_sum, cf_draws = float(point.sum()), draws.sum(axis=1)
         q = [self.alpha / 2, 1 - self.alpha / 2]

@@ -6,8 +6,10 @@ event period, and returns the 30-day relative effect (``sum(observed)/sum(counte
 periods it left out.  :func:`spamits.validation.simulation_study` with ``cases=`` runs them side by side.
 Methods:
 
-* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (errors ``"ar1"``,
-  counterfactual ``"conditional"``);
+* ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (the library defaults:
+  errors ``"ar1"``, counterfactual ``"conditional"``, interval ``"auto"``);
+* ``conditional``: the same with ``counterfactual="conditional"`` named (the default since issue 13, phase 3);
+* ``in-sample``: the same with ``counterfactual="in-sample"`` (the in-sample BLUP, issue 13 phase 6);
 * ``stationary``: the same with ``counterfactual="stationary"`` (the default before issue 13, phase 3);
 * ``hac``: the same with Newey-West errors;
 * ``mask-outliers``: the default fit, then the periods whose log residual lies more than
@@ -40,7 +42,7 @@ import pandas as pd
 
 from spamits.data.stress import HORIZON_DAYS
 from spamits.errors import ModelSpecError
-from spamits.its import fit
+from spamits.its import DEFAULT_COUNTERFACTUAL, fit
 
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
 MASK_ROUNDS = 2
@@ -49,10 +51,20 @@ AFTER_BREAK = 14  # auto-pre: periods skipped after a detected pre-period break
 MIN_KEPT_PRE = 60  # auto-pre: pre periods kept at least
 PROTECTED = 3  # mask-outliers never leaves out the event period and the next two
 
-def _default(y: pd.Series, pos: int, errors: str = "ar1", counterfactual: str = "conditional") -> dict:
+def _default(y: pd.Series, pos: int, errors: str = "ar1", counterfactual: str = DEFAULT_COUNTERFACTUAL) -> dict:
     result = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", errors=errors,
                  n_draws=1000, counterfactual=counterfactual)
     return _summarise(result, y, pos)
+
+
+def _conditional(y: pd.Series, pos: int) -> dict:
+    """The default fit with the conditional forecast counterfactual named."""
+    return _default(y, pos, counterfactual="conditional")
+
+
+def _in_sample(y: pd.Series, pos: int) -> dict:
+    """The default fit with the in-sample counterfactual (the observed series without the estimated effect)."""
+    return _default(y, pos, counterfactual="in-sample")
 
 
 def _stationary(y: pd.Series, pos: int) -> dict:
@@ -184,5 +196,5 @@ def _model_break(y: pd.Series, pos: int) -> dict:
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
     "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "model-break": _model_break,
-    "stationary": _stationary,
+    "stationary": _stationary, "conditional": _conditional, "in-sample": _in_sample,
 }
