@@ -10,6 +10,8 @@ Methods:
   errors ``"ar1"``, counterfactual ``"conditional"``, interval ``"auto"``);
 * ``conditional``: the same with ``counterfactual="conditional"`` named (the default since issue 13, phase 3);
 * ``in-sample``: the same with ``counterfactual="in-sample"`` (the in-sample BLUP, issue 13 phase 6);
+* ``break-if-level``: ``model-break`` only when the break takes away the wandering level the pre-period shows
+  (the conditional counterfactual's level process: q > 0 without the break, q = 0 with it), else the default;
 * ``stationary``: the same with ``counterfactual="stationary"`` (the default before issue 13, phase 3);
 * ``hac``: the same with Newey-West errors;
 * ``mask-outliers``: the default fit, then the periods whose log residual lies more than
@@ -193,8 +195,38 @@ def _model_break(y: pd.Series, pos: int) -> dict:
             "half_life_est_days": float(hl["estimate"].iloc[0]) if len(hl) else float("nan"), "masked": 0}
 
 
+def _level_q(result: object, first: int) -> float:
+    """q of the pre-period level process the conditional counterfactual finds (0: no wandering level)."""
+    from spamits.its import _conditional as conditional
+
+    return conditional.end_state(*result.residuals, first, result.process, conditional.DAYS[result.freq]).process.q
+
+
+def _break_if_level(y: pd.Series, pos: int) -> dict:
+    """``model-break`` only when modelling the break takes away the wandering level the default fit's pre-period
+    shows (q > 0 without the break, q = 0 with it): one break explains it; otherwise (a level that still wanders,
+    or none to explain) the default fit, whose conditional counterfactual follows the level."""
+    from spamits.its.precheck import precheck
+
+    plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+    if not check.break_found or _level_q(plain, pos) == 0:
+        return _summarise(plain, y, pos)
+    event = y.index[pos]
+    try:
+        both = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    except ModelSpecError:
+        return _summarise(plain, y, pos)
+    if _level_q(both, pos) > 0:
+        return _summarise(plain, y, pos)
+    imp = both.impact(event, y.index[pos + HORIZON_DAYS - 1], events=[event])
+    return {"estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"],
+            "half_life_est_days": float("nan"), "masked": 0}
+
+
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "default": _default, "hac": _hac, "mask-outliers": _mask_outliers, "local-level": _local_level,
     "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "model-break": _model_break,
     "stationary": _stationary, "conditional": _conditional, "in-sample": _in_sample,
+    "break-if-level": _break_if_level,
 }
