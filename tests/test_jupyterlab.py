@@ -49,7 +49,9 @@ class Lab:
         self.token = secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
         env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
-        env.pop("SPAMITS_PLOTLY_RENDERER", None)  # what a researcher's JupyterLab gets: the plotly mimetype
+        # figures as the plotly mimetype JupyterLab draws; the PNG the default renderer adds beside each figure
+        # (kaleido) is checked in test_plots.py, and here would only start a browser in the kernel
+        env["SPAMITS_PLOTLY_RENDERER"] = "plotly_mimetype"
         env.update({
             "JUPYTER_PATH": str(home / "share" / "jupyter"),  # the kernel registered below, found first
             "JUPYTER_CONFIG_DIR": str(home / "config"),

@@ -205,7 +205,7 @@ def test_killed_build_leaves_the_previous_report_intact(tmp_path, figure_build, 
             assert proc.poll() is None, "the build ended before it could be interrupted"
             assert time.monotonic() < deadline, "the build never started the run"
             time.sleep(0.2)
-        time.sleep(3)  # well inside the notebook's 120 s sleep
+        time.sleep(1)  # well inside the notebook's 120 s sleep
         assert proc.poll() is None
     finally:
         kill_tree(proc.pid)
