@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import optimize
 
+from spamits.errors import ModelSpecError
 from spamits.its._covariance import ResidualProcess
 from spamits.its.families import FAMILY_MODELS
 
@@ -85,6 +86,14 @@ COUNTERFACTUALS = {
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "conditional"
+
+
+def check_counterfactual(counterfactual: object) -> str:
+    """``counterfactual`` itself when it is a key of :data:`COUNTERFACTUALS`; ModelSpecError naming it otherwise."""
+    if not isinstance(counterfactual, str) or counterfactual not in COUNTERFACTUALS:
+        raise ModelSpecError(f"counterfactual={counterfactual!r}: must be one of "
+                             f"{', '.join(map(repr, COUNTERFACTUALS))}")
+    return counterfactual
 MAX_LAG_DAYS = 60.0  # semivariogram lags up to 60 days (at least MIN_LAGS lags, at most a quarter of the pre-period)
 MIN_LAGS = 12
 MAX_ORDINATES = 60  # at most this many lags, evenly spread over 1..K (hourly: every 6th), enter the fit and its F
@@ -381,8 +390,7 @@ def in_sample(result: ITSResult, removed: list[str], rows: np.ndarray) -> tuple[
     if not np.sum(observed) > 0:
         return None
     first = min(s.position for s in result.specs if s.label in removed)
-    state = end_state(*result.residuals, first, result.process, DAYS[result.freq])
-    if state.process.q > 0:
+    if result_end_state(result, first).process.q > 0:
         return None
     log_effect = np.zeros((result.n_draws + 1, len(rows)))
     for spec in result.specs:
@@ -393,3 +401,9 @@ def in_sample(result: ITSResult, removed: list[str], rows: np.ndarray) -> tuple[
         log_effect[:, after] += result._effect_paths(spec, int(k[-1]) + 1)[:, k[after]]
     cf = observed[None, :] * np.exp(np.clip(-log_effect, -700.0, 700.0))
     return cf[0], cf[1:]
+
+
+def result_end_state(result: ITSResult, first: int) -> EndState:
+    """:func:`end_state` of a fit's residuals before time position ``first`` (the fit's own stationary process,
+    periods of its frequency)."""
+    return end_state(*result.residuals, first, result.process, DAYS[result.freq])

@@ -61,8 +61,7 @@ def estimate(model: ITSModel) -> ITSResult:
 def _with_interval(model: ITSModel, result: ITSResult) -> ITSResult:
     """``result`` with the interval ``model.interval`` resolves to (``"auto"``: calibrated when the pre-period has
     burst periods; :func:`spamits.its.calibrate.resolve_interval`) and its note."""
-    interval, note = resolve_interval(model.interval, result.family,
-                                      result.burst_days if model.interval == "auto" else pd.DatetimeIndex([]))
+    interval, note = resolve_interval(model.interval, result)
     notes = result.notes if note is None else (*result.notes, note)
     return dataclasses.replace(result, interval=interval, notes=notes)
 

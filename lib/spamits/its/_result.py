@@ -340,7 +340,7 @@ class ITSResult:
         from spamits.its import calibrate
 
         chosen = self.interval if interval is None else calibrate.resolve_interval(
-            calibrate.check_interval(interval), self.family, self.burst_days)[0]
+            calibrate.check_interval(interval), self)[0]
         if chosen == "calibrated":
             try:
                 out = calibrate.calibrated_impact(self, start, end, events)

@@ -21,7 +21,6 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from spamits.errors import ModelSpecError
 
@@ -50,19 +49,19 @@ def check_interval(interval: object) -> str:
     return interval
 
 
-def resolve_interval(interval: str, family: str, bursts: pd.DatetimeIndex) -> tuple[str, str | None]:
-    """The interval a fit uses (``"model"`` or ``"calibrated"``) and the note that says why, when ``"auto"``
-    chose the calibrated one.
+def resolve_interval(interval: str, result: ITSResult) -> tuple[str, str | None]:
+    """The interval ``result`` uses for ``interval`` (``"model"`` or ``"calibrated"``) and the note that says
+    why, when ``"auto"`` chose the calibrated one.
 
-    ``"auto"`` picks ``"calibrated"`` when the pre-period check found burst periods (``bursts``, from
-    :func:`spamits.its.precheck.burst_days`) on a count family: on SIMULATED series with campaign bursts the
-    model interval of the 30-day effect covered the truth in about 80% of series and the calibrated one in about
-    92%, while the burst rule fires on at most 2% of the other stress cases (``docs/simulation_study.md``,
-    issue 13 phase 5).
+    ``"auto"`` picks ``"calibrated"`` when the pre-period check found burst periods (``result.burst_days``, from
+    :func:`spamits.its.precheck.burst_days`, read only for ``"auto"``) on a count family: on SIMULATED series with
+    campaign bursts the model interval of the 30-day effect covered the truth in about 80% of series and the
+    calibrated one in about 92%, while the burst rule fires on at most 2% of the other stress cases
+    (``docs/simulation_study.md``, issue 13 phase 5).
     """
     if interval != "auto":
         return interval, None
-    if family not in BURST_FAMILIES or not len(bursts):
+    if result.family not in BURST_FAMILIES or not len(bursts := result.burst_days):
         return "model", None
     shown = ", ".join(d.date().isoformat() for d in bursts[:5]) + (f" and {len(bursts) - 5} more"
                                                                      if len(bursts) > 5 else "")

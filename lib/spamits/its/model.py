@@ -19,7 +19,7 @@ from spamits.its import _design as design
 from spamits.its import _hourly as hourly
 from spamits.its import _inputs as inputs
 from spamits.its import batch as bf
-from spamits.its._conditional import COUNTERFACTUALS, DEFAULT_COUNTERFACTUAL
+from spamits.its._conditional import DEFAULT_COUNTERFACTUAL, check_counterfactual
 from spamits.its._events import EventRef, as_events
 from spamits.its._fit import estimate
 from spamits.its.calibrate import DEFAULT_INTERVAL, check_interval
@@ -69,10 +69,7 @@ class ITSModel:
             seed, "seed", 0)
         self.family = FAMILY_MODELS.get(family).name
         self.errors = ERROR_MODELS.get(errors).name
-        if not isinstance(counterfactual, str) or counterfactual not in COUNTERFACTUALS:
-            raise ModelSpecError(f"counterfactual={counterfactual!r}: must be one of "
-                                 f"{', '.join(map(repr, COUNTERFACTUALS))}")
-        self.counterfactual = counterfactual
+        self.counterfactual = check_counterfactual(counterfactual)
         self.interval = check_interval(interval)
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")

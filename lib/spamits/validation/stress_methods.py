@@ -172,22 +172,19 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
     return _default(y.iloc[start:], pos - start)
 
 
-def _model_break(y: pd.Series, pos: int) -> dict:
-    """The pre-period check first; when it finds a break, the break date joins the fit as a second event (its own
-    decaying effect), and the impact is the takedown's alone (``impact(events=[takedown])``): the earlier event
-    stays in the counterfactual, as in the truth.  When the joint fit cannot be made (a break too close to the
-    start of the series), the default fit."""
-    from spamits.its.precheck import precheck
-
-    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
-    if not check.break_found:
-        return _default(y, pos)
-    event = y.index[pos]
+def _joint_fit(y: pd.Series, pos: int, break_date: pd.Timestamp) -> object | None:
+    """The default fit with the pre-period break as a second event (its own decaying effect), or None when it
+    cannot be made (a break too close to the start leaves too few periods before it)."""
     try:
-        result = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow",
-                     n_draws=1000)
-    except ModelSpecError:  # a break too close to the start leaves too few periods before it: the default fit
-        return _default(y, pos)
+        return fit(y, [break_date, y.index[pos]], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    except ModelSpecError:
+        return None
+
+
+def _summarise_takedown(result: object, y: pd.Series, pos: int) -> dict:
+    """:func:`_summarise` of a joint fit: the takedown's impact alone (``impact(events=[takedown])``, the break
+    stays in the counterfactual, as in the truth) and the takedown's half-life."""
+    event = y.index[pos]
     imp = result.impact(event, y.index[pos + HORIZON_DAYS - 1], events=[event])
     eff = result.effects
     hl = eff[(eff["term"] == "half_life") & (eff["event"].astype(str).str.contains(str(event.date())))]
@@ -195,11 +192,21 @@ def _model_break(y: pd.Series, pos: int) -> dict:
             "half_life_est_days": float(hl["estimate"].iloc[0]) if len(hl) else float("nan"), "masked": 0}
 
 
+def _model_break(y: pd.Series, pos: int) -> dict:
+    """The pre-period check first; when it finds a break, the joint fit (:func:`_joint_fit`) and the takedown's
+    impact alone; when the joint fit cannot be made, the default fit."""
+    from spamits.its.precheck import precheck
+
+    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+    joint = _joint_fit(y, pos, check.break_date) if check.break_found else None
+    return _default(y, pos) if joint is None else _summarise_takedown(joint, y, pos)
+
+
 def _level_q(result: object, first: int) -> float:
     """q of the pre-period level process the conditional counterfactual finds (0: no wandering level)."""
     from spamits.its import _conditional as conditional
 
-    return conditional.end_state(*result.residuals, first, result.process, conditional.DAYS[result.freq]).process.q
+    return conditional.result_end_state(result, first).process.q
 
 
 def _break_if_level(y: pd.Series, pos: int) -> dict:
@@ -212,16 +219,10 @@ def _break_if_level(y: pd.Series, pos: int) -> dict:
     check = precheck(y, y.index[pos], catalog=False, warn_user=False)
     if not check.break_found or _level_q(plain, pos) == 0:
         return _summarise(plain, y, pos)
-    event = y.index[pos]
-    try:
-        both = fit(y, [check.break_date, event], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
-    except ModelSpecError:
+    joint = _joint_fit(y, pos, check.break_date)
+    if joint is None or _level_q(joint, pos) > 0:
         return _summarise(plain, y, pos)
-    if _level_q(both, pos) > 0:
-        return _summarise(plain, y, pos)
-    imp = both.impact(event, y.index[pos + HORIZON_DAYS - 1], events=[event])
-    return {"estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"],
-            "half_life_est_days": float("nan"), "masked": 0}
+    return _summarise_takedown(joint, y, pos)
 
 
 METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
