@@ -187,7 +187,7 @@ def test_in_sample_impact_is_the_observed_series_without_the_estimated_effect():
     """SIMULATED hourly case in daily bins, seed 0 (no wandering level): the in-sample impact's counterfactual is
     ``sum(y·exp(-ω δ^k))`` at the estimates, the frame shows it, and its interval is narrower than the forecast's."""
     res, y, pos = _hourly_bins(0)[:3]
-    assert res.counterfactual == "in-sample" and cond.DEFAULT_COUNTERFACTUAL == "conditional"
+    assert res.counterfactual == "in-sample" and cond.DEFAULT_COUNTERFACTUAL == "auto"
     assert cond.end_state(*res.residuals, pos, res.process).process.q == 0
     window = slice(pos, pos + HORIZON_DAYS)
     omega, delta = float(res.params[f"level({res.events[0]})"]), res.decay_rates[res.events[0]]

@@ -83,8 +83,19 @@ def takedown_findings(result: object, event: object = None, *, comparison: pd.Da
     if comparison is not None and len(comparison):
         lines += _verdicts(comparison, result)
     lines += [f"Caveat: {note}" for note in result.notes]
-    lines += [f"Pre-period check: {note}" for note in getattr(precheck, "notes", ())]
+    lines += [f"Pre-period check: {note}" for note in _precheck_notes(precheck, result)]
     return Findings(data=data, lines=tuple(lines), table=pd.DataFrame(rows))
+
+
+def _precheck_notes(precheck: object, result: object) -> tuple[str, ...]:
+    """The notes of ``precheck``; when the fit modelled a pre-period break (``result.nuisance_dates``), those of
+    the same check told so, so the break is reported as modelled instead of as a problem to fix."""
+    if precheck is None or not result.nuisance_dates or not precheck.break_found:
+        return tuple(getattr(precheck, "notes", ()))
+    from spamits.its import precheck as run_precheck
+
+    return run_precheck(result.y, result.y.index[result.first_position], catalog=bool(precheck.break_events),
+                        warn_user=False, modelled=result.nuisance_dates).notes
 
 
 def _recovery_sentence(result: object, label: str, fraction: float) -> str:

@@ -13,6 +13,7 @@ from spamits.its._result import ITSResult
 from spamits.its.calibrate import DEFAULT_INTERVAL
 from spamits.its.errormodels import DEFAULT_ERRORS
 from spamits.its.model import ITSModel
+from spamits.its.prebreak import DEFAULT_PRE_BREAK
 
 
 def fit(
@@ -31,6 +32,7 @@ def fit(
     seed: int = 0,
     counterfactual: str = DEFAULT_COUNTERFACTUAL,
     interval: str = DEFAULT_INTERVAL,
+    pre_break: str = DEFAULT_PRE_BREAK,
 ) -> ITSResult:
     """Fit an interrupted time-series model of ``y`` around ``events``.
 
@@ -65,7 +67,10 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
         intervals.
-    counterfactual : the counterfactual after the event.  ``"conditional"`` (default): forecast from the state at
+    counterfactual : the counterfactual after the event.  ``"auto"`` (default): ``"in-sample"`` when every
+        decaying effect of interest has an estimated half-life of at most 3.75 days (an eighth of a 30-day window;
+        ``spamits.its._conditional.SHORT_EFFECT_DAYS``), else ``"conditional"``; ``result.counterfactual`` holds
+        the choice.  ``"conditional"``: forecast from the state at
         the end of the pre-period — a local level plus AR(1) plus white noise fitted to the pre-period residuals
         (the level only when their semivariogram shows one), Kalman-filtered, so a level that has wandered away
         from the fitted trend carries on and the band widens as it can wander further
@@ -82,10 +87,15 @@ def fit(
         ``"model"``: parameter draws plus the counterfactual noise above.  ``"calibrated"``: parameter draws times
         the errors the fit makes on pre-period windows of the same length (``spamits.its.calibrate``), which
         carry the bursts into the interval.  The effect table's intervals (level, half-life) are not affected.
+    pre_break : ``"auto"`` (default): on count families and daily, weekly or monthly series, a break that the
+        pre-period scan finds (``its.precheck.find_break``) joins the fit as a nuisance event with a decaying
+        effect, unless the fit with it still shows a wandering pre-period level; it stays in the counterfactual,
+        is named in ``result.nuisance`` and the notes, and is not one of ``result.events``
+        (``spamits.its.prebreak``).  ``"none"``: never.
 
     Every input is checked once by :class:`~spamits.its.ITSModel` (``fit`` is ``ITSModel(...).fit()``);
     a bad one raises :class:`~spamits.errors.ModelSpecError` naming the argument and what to do.
     """
     return ITSModel(y, events, family=family, effect=effect, seasonality=seasonality, errors=errors, offset=offset,
                     control=control, control_mode=control_mode, alpha=alpha, n_draws=n_draws, seed=seed,
-                    counterfactual=counterfactual, interval=interval).fit()
+                    counterfactual=counterfactual, interval=interval, pre_break=pre_break).fit()

@@ -38,6 +38,8 @@ def as_event(item: object, what: str = "events") -> EventRef:
 
     ``what`` names the argument in the ModelSpecError raised for anything that is not an event or a date.
     """
+    if isinstance(item, EventRef):
+        return item
     if isinstance(item, catalog.Event):
         return EventRef(item.id, _naive(pd.Timestamp(item.date), what, item),
                         _naive(pd.Timestamp(item.date_lo), what, item) if pd.notna(item.date_lo)

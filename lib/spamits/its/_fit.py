@@ -13,6 +13,7 @@ from spamits.its import _covariance as cov_mod
 from spamits.its import _design as design
 from spamits.its import _estimate as est
 from spamits.its import _gls as gls
+from spamits.its._conditional import resolve_counterfactual
 from spamits.its._profile import XTOL, DecayBound, Profile, estimate_decays, event_matrix, search, to_log_hl
 from spamits.its._result import ITSResult
 from spamits.its.calibrate import resolve_interval
@@ -59,11 +60,13 @@ def estimate(model: ITSModel) -> ITSResult:
 
 
 def _with_interval(model: ITSModel, result: ITSResult) -> ITSResult:
-    """``result`` with the interval ``model.interval`` resolves to (``"auto"``: calibrated when the pre-period has
-    burst periods; :func:`spamits.its.calibrate.resolve_interval`) and its note."""
+    """``result`` with the counterfactual and the interval the options resolve to (``"auto"``: :func:`spamits.
+    its._conditional.resolve_counterfactual`, :func:`spamits.its.calibrate.resolve_interval`) and their notes."""
+    counterfactual, cf_note = resolve_counterfactual(model.counterfactual, result)
+    result = dataclasses.replace(result, counterfactual=counterfactual)
     interval, note = resolve_interval(model.interval, result)
-    notes = result.notes if note is None else (*result.notes, note)
-    return dataclasses.replace(result, interval=interval, notes=notes)
+    notes = tuple(n for n in (cf_note, note) if n is not None)
+    return dataclasses.replace(result, interval=interval, notes=(*result.notes, *notes))
 
 
 def _estimate(model: ITSModel, specs: list[design.EventSpec]) -> ITSResult:
@@ -93,7 +96,7 @@ def _estimate(model: ITSModel, specs: list[design.EventSpec]) -> ITSResult:
     profile = Profile(family, base_obs, specs, deltas, yv, off_obs, obs, dispersion, estimate.scale, estimate.beta,
                       whitener)
     notes = [b.note for b in bounds] + gls_notes
-    control_table = _control_check(y, model.control_logs, obs, specs, notes)
+    control_table = _control_check(y, model.control_logs, obs, model.first_position, notes)
     notes = notes + _stop_notes(y, specs)
     return _inference(
         y=y, obs=obs, family=family, errors=errors, specs=specs, deltas=deltas, X_full=X_full,
@@ -101,7 +104,7 @@ def _estimate(model: ITSModel, specs: list[design.EventSpec]) -> ITSResult:
         seed=model.seed, whitener=whitener, seasonality=model.seasonality, freq=model.freq, notes=notes,
         decay_bounds=tuple(bounds),
         control_mode=model.control_mode, share_scale=model.share_scale, profile=profile,
-        control_check=control_table, counterfactual=model.counterfactual,
+        control_check=control_table, counterfactual=model.counterfactual, nuisance=model.nuisance,
     )
 
 
@@ -191,7 +194,7 @@ def _full_design(base: pd.DataFrame, specs: list[design.EventSpec],
 
 def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off, estimate, alpha, n_draws,
                seed, seasonality, freq, notes, control_mode, share_scale, profile, control_check,
-               whitener, decay_bounds, counterfactual) -> ITSResult:
+               whitener, decay_bounds, counterfactual, nuisance=()) -> ITSResult:
     names = list(X_full.columns)
     beta = pd.Series(estimate.beta, index=names)
     X_aug = X_full.copy()
@@ -215,7 +218,7 @@ def _inference(*, y, obs, family, errors, specs, deltas, X_full, event_cols, off
         scale=estimate.scale, loglik=estimate.loglik, alpha=alpha, n_draws=n_draws, seed=seed, notes=tuple(notes),
         control_mode=control_mode, simulated=bool(y.attrs.get("simulated", False)), share_scale=share_scale,
         profile=profile, control_check=control_check, whitener=whitener, decay_bounds=decay_bounds,
-        counterfactual=counterfactual,
+        counterfactual=counterfactual, nuisance=tuple(nuisance),
     )
 
 
@@ -238,7 +241,7 @@ def _covariances(errors: str, X: np.ndarray, w: np.ndarray, pearson: np.ndarray,
 CONTROL_MIN_CORRELATION = 0.3
 
 
-def _control_check(y: pd.Series, controls: dict[str, np.ndarray], obs: np.ndarray, specs: list[design.EventSpec],
+def _control_check(y: pd.Series, controls: dict[str, np.ndarray], obs: np.ndarray, first: int,
                    notes: list[str]) -> pd.DataFrame | None:
     """Did each control series track the outcome before the first event?  One row per control.
 
@@ -249,7 +252,7 @@ def _control_check(y: pd.Series, controls: dict[str, np.ndarray], obs: np.ndarra
     if not controls:
         return None
     pre = obs.copy()
-    pre[specs[0].position:] = False
+    pre[first:] = False
     logy = np.log(np.clip(y.to_numpy()[pre], 1e-12, None))
     consecutive = np.diff(np.flatnonzero(pre)) == 1
     rows = []

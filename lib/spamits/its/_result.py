@@ -65,19 +65,21 @@ class ITSResult:
     control_check: pd.DataFrame | None = None  # pre-period tracking of each control series
     whitener: object = None  # _gls.Whitener of errors="ar1" (None for the other error models)
     decay_bounds: tuple = ()  # _profile.DecayBound: decay-rate estimates that reached a search bound
-    counterfactual: str = conditional.DEFAULT_COUNTERFACTUAL  # "conditional", "in-sample", "stationary" (_conditional)
+    counterfactual: str = "conditional"  # as resolved: "conditional", "in-sample" or "stationary" (_conditional)
     interval: str = "model"  # how impact() makes its intervals: "model" or "calibrated" (its.calibrate; "auto" chose)
+    nuisance: tuple[str, ...] = ()  # labels of nuisance events (pre-period breaks, its.prebreak): not in ``events``
 
     @cached_property
     def burst_days(self) -> pd.DatetimeIndex:
         """Pre-period burst (campaign) days before the first event (``its.precheck.burst_days``; on access)."""
-        return precheck_mod.burst_days(self.y, self.specs[0].date)
+        return precheck_mod.burst_days(self.y, self.y.index[self.first_position])
 
     @cached_property
     def prechecks(self) -> precheck_mod.PreCheck:
         """The pre-period checks (``its.precheck``) before the first event, run on first access; each finding
         (bursts, wandering level, a break with catalog events near it) is a ModelFitWarning and a note."""
-        return precheck_mod.precheck(self.y, self.specs[0].date, warn_user=True)
+        return precheck_mod.precheck(self.y, self.y.index[self.first_position], warn_user=True,
+                                     modelled=self.nuisance_dates)
 
     @cached_property
     def process(self) -> ResidualProcess:
@@ -94,7 +96,18 @@ class ITSResult:
 
     @property
     def events(self) -> list[str]:
-        return [s.label for s in self.specs]
+        """Labels of the events of interest, in time order (nuisance events, ``nuisance``, left out)."""
+        return [s.label for s in self.specs if s.label not in self.nuisance]
+
+    @property
+    def first_position(self) -> int:
+        """Index position of the first event of interest: the pre-period ends there."""
+        return min(s.position for s in self.specs if s.label not in self.nuisance)
+
+    @property
+    def nuisance_dates(self) -> tuple[pd.Timestamp, ...]:
+        """Dates of the nuisance events (pre-period breaks modelled by ``fit(pre_break="auto")``)."""
+        return tuple(s.date for s in self.specs if s.label in self.nuisance)
 
     @property
     def decay_at_bound(self) -> dict[str, tuple[str, ...]]:
@@ -109,11 +122,11 @@ class ITSResult:
 
     @property
     def n_pre(self) -> int:
-        return int(self.observed_mask[: self.specs[0].position].sum())
+        return int(self.observed_mask[: self.first_position].sum())
 
     @property
     def n_post(self) -> int:
-        return int(self.observed_mask[self.specs[0].position:].sum())
+        return int(self.observed_mask[self.first_position:].sum())
 
     # --- simulation draws --------------------------------------------------------------------------------------
     @cached_property
@@ -188,7 +201,7 @@ class ITSResult:
         rows = np.arange(len(self.y))
         fitted = self._response(self.design_matrix.to_numpy() @ self.params.to_numpy() + self.offset)
         point, draws = self._counterfactual(self.events, rows)
-        post = np.flatnonzero((rows >= self.specs[0].position) & self.observed_mask)
+        post = np.flatnonzero((rows >= self.first_position) & self.observed_mask)
         in_sample = conditional.in_sample(self, self.events, post) if post.size else None
         if in_sample is not None:
             point[post], draws[:, post] = in_sample
@@ -308,7 +321,7 @@ class ITSResult:
     def _window(self, start: object, end: object, events: list[str] | None = None
                 ) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
         index = self.y.index
-        first = min(s.position for s in self.specs if events is None or s.label in events)
+        first = min(s.position for s in self.specs if s.label in (self.events if events is None else events))
         t0 = index[first] if start is None else as_event(start, "impact: start").date
         t1 = index[-1] if end is None else as_event(end, "impact: end").date
         if t1 < t0:
@@ -374,7 +387,7 @@ class ITSResult:
         for the whole post period)."""
         horizons = hourly.horizons(self.freq) if horizons is None else horizons
         index = self.y.index
-        first = self.specs[0].position
+        first = self.first_position
         rows = []
         for h in horizons:
             if first + h - 1 < len(index):

@@ -33,13 +33,16 @@ def _header(result: ITSResult) -> list[tuple[str, str]]:
     pairs = [
         ("Family", f"{p.family} ({fam.link} link)"),
         ("Errors", err),
-        ("Events", ", ".join(f"{s.label} [{s.effect}] from {s.date.date()}" for s in p.specs)),
+        ("Events", ", ".join(f"{s.label} [{s.effect}] from {s.date.date()}" for s in p.specs
+                             if s.label not in p.nuisance)),
         ("Seasonality", str(p.seasonality)),
         ("Observed periods", f"{int(p.observed_mask.sum())} ({result.n_pre} pre, {result.n_post} post; "
                              f"{int((~p.observed_mask).sum())} missing) in {result.unit}"),
         ("Residual AR(1)", fmt(p.process.phi, 3)),
         ("Log-likelihood", fmt(p.loglik, 7)),
     ]
+    if p.nuisance:
+        pairs.insert(3, ("Nuisance (modelled)", ", ".join(p.nuisance)))
     if fam.has_dispersion:
         pairs.append(("NB dispersion", fmt(p.dispersion, 4)))
     if fam.reports_scale:
@@ -101,7 +104,8 @@ def to_dict(result: ITSResult) -> dict:
                   "covariance": p.cov_info, "seasonality": p.seasonality, "alpha": p.alpha, "unit": result.unit,
                   "n_draws": p.n_draws, "seed": p.seed, "control_mode": p.control_mode, "dispersion": p.dispersion,
                   "counterfactual": p.counterfactual, "interval": p.interval,
-                  "events": [{"label": s.label, "date": s.date, "effect": s.effect} for s in p.specs]},
+                  "events": [{"label": s.label, "date": s.date, "effect": s.effect,
+                              **({"nuisance": True} if s.label in p.nuisance else {})} for s in p.specs]},
         "data": {"n": len(p.y), "n_observed": int(p.observed_mask.sum()), "n_pre": result.n_pre,
                  "n_post": result.n_post, "start": p.y.index[0], "end": p.y.index[-1], "simulated": result.simulated},
         "effects": result.effects.to_dict(orient="records"),

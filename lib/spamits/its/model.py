@@ -25,6 +25,7 @@ from spamits.its._fit import estimate
 from spamits.its.calibrate import DEFAULT_INTERVAL, check_interval
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
+from spamits.its.prebreak import DEFAULT_PRE_BREAK, NUISANCE_EFFECT, check_pre_break
 from spamits.its.terms import Design
 
 MIN_DRAWS = 100  # fewer simulation draws cannot place the 2.5% and 97.5% points of an interval
@@ -59,7 +60,8 @@ class ITSModel:
                  errors: str = DEFAULT_ERRORS, offset: pd.Series | np.ndarray | None = None,
                  control: pd.Series | pd.DataFrame | None = None, control_mode: str = "covariate",
                  alpha: float = 0.05, n_draws: int = 2000, seed: int = 0,
-                 counterfactual: str = DEFAULT_COUNTERFACTUAL, interval: str = DEFAULT_INTERVAL) -> None:
+                 counterfactual: str = DEFAULT_COUNTERFACTUAL, interval: str = DEFAULT_INTERVAL,
+                 pre_break: str = DEFAULT_PRE_BREAK, nuisance: Sequence[EventRef] = ()) -> None:
         self._inputs = {"offset": offset, "control": control}
         y = inputs.check_y(y)
         self.alpha = inputs.check_alpha(alpha)
@@ -71,6 +73,7 @@ class ITSModel:
         self.errors = ERROR_MODELS.get(errors).name
         self.counterfactual = check_counterfactual(counterfactual)
         self.interval = check_interval(interval)
+        self.pre_break = check_pre_break(pre_break)
         if control_mode not in inputs.CONTROL_MODES:
             raise ModelSpecError(f"control_mode={control_mode!r}: must be one of {inputs.CONTROL_MODES}")
         self.freq = design.fit_freq(y.index)
@@ -79,9 +82,15 @@ class ITSModel:
         self.refs: tuple[EventRef, ...] = ()
         self.specs: tuple[design.EventSpec, ...] = ()
         self.effect = effect
+        self.nuisance: tuple[str, ...] = tuple(ref.label for ref in nuisance)
         if events is not None:
             self.refs = tuple(as_events(events))
-            self.specs = tuple(_event_specs(y.index, self.refs, effect))
+            effects = [effect] * len(self.refs) if isinstance(effect, str) else list(effect)
+            if len(effects) != len(self.refs):
+                raise ModelSpecError(f"effect: got {len(effects)} effects for {len(self.refs)} events; give one "
+                                     "per event")
+            self.specs = tuple(_event_specs(y.index, (*nuisance, *self.refs),
+                                            [NUISANCE_EFFECT] * len(nuisance) + effects))
         off = inputs.log_offset(offset, y.index, "offset")
         controls, off, self.control_logs = inputs.add_control(off, control, control_mode, y.index)
         self.design = Design(y.index, (*design.baseline_terms(seasonality, self.freq), *controls))
@@ -125,21 +134,38 @@ class ITSModel:
 
     # --- estimation ------------------------------------------------------------------------------------------
     def fit(self) -> object:
-        """Estimate the model: an :class:`~spamits.its.ITSResult` (see :func:`spamits.its.fit`)."""
+        """Estimate the model: an :class:`~spamits.its.ITSResult` (see :func:`spamits.its.fit`); with
+        ``pre_break="auto"`` a break the pre-period scan finds may join it (:mod:`spamits.its.prebreak`)."""
         if not self.specs:
             raise ModelSpecError("events: this model has no event; give at least one event date or Event")
-        return estimate(self)
+        from spamits.its.prebreak import with_pre_break
+
+        return with_pre_break(self, estimate(self))
+
+    @property
+    def first_position(self) -> int:
+        """Index position of the first event of interest (the pre-period ends there; nuisance breaks are before)."""
+        return min(s.position for s in self.specs if s.label not in self.nuisance)
 
     def restricted(self, stop: int) -> ITSModel:
         """The same model options on the first ``stop`` periods of the series, without events (for scans)."""
         offset = self._inputs["offset"]
         if isinstance(offset, np.ndarray | list | tuple):
             offset = np.asarray(offset)[:stop]
-        return ITSModel(self.y.iloc[:stop] * self.share_scale if self.share_scale != 1 else self.y.iloc[:stop],
-                        None, family=self.family, effect=self.effect, seasonality=self.seasonality,
+        return self._replace(self.y.iloc[:stop], None, offset)
+
+    def with_nuisance(self, refs: Sequence[EventRef]) -> ITSModel:
+        """The same model and events with ``refs`` added as nuisance events (effect ``NUISANCE_EFFECT``; kept in
+        the counterfactual, left out of ``result.events``), and ``pre_break="none"``."""
+        return self._replace(self.y, list(self.refs), self._inputs["offset"], nuisance=refs)
+
+    def _replace(self, y: pd.Series, events: object, offset: object, nuisance: Sequence[EventRef] = ()) -> ITSModel:
+        return ITSModel(y * self.share_scale if self.share_scale != 1 else y,
+                        events, family=self.family, effect=self.effect, seasonality=self.seasonality,
                         errors=self.errors, offset=offset, control=self._inputs["control"],
                         control_mode=self.control_mode or "covariate", alpha=self.alpha, n_draws=self.n_draws,
-                        seed=self.seed, counterfactual=self.counterfactual, interval=self.interval)
+                        seed=self.seed, counterfactual=self.counterfactual, interval=self.interval,
+                        pre_break="none" if nuisance else self.pre_break, nuisance=nuisance)
 
     @property
     def batch_errors(self) -> str:
@@ -197,10 +223,7 @@ class ITSModel:
 
 
 def _event_specs(index: pd.DatetimeIndex, refs: Sequence[EventRef],
-                 effect: str | Sequence[str]) -> list[design.EventSpec]:
-    effects = [effect] * len(refs) if isinstance(effect, str) else list(effect)
-    if len(effects) != len(refs):
-        raise ModelSpecError(f"effect: got {len(effects)} effects for {len(refs)} events; give one per event")
+                 effects: Sequence[str]) -> list[design.EventSpec]:
     specs = []
     for ref, eff in zip(refs, effects, strict=True):
         if eff not in design.EFFECTS:

@@ -23,11 +23,12 @@ def batched_kwargs(kwargs: dict) -> dict:
     """The fit keywords of a batched scan: ``errors="ar1"`` (its.fit's default, feasible GLS, which is not
     batched) becomes ``"ar1-sandwich"``: the independence estimates with the same AR(1)+white-noise sandwich.
 
-    The real event's fit in a placebo scan uses the same keywords, so it is measured like the placebo dates.
+    The real event's fit in a placebo scan uses the same keywords, so it is measured like the placebo dates: no
+    pre-period break is added (``pre_break="none"``), as none is at the placebo dates.
     """
     errors = kwargs.get("errors", its_pkg.DEFAULT_ERRORS)
     batched = its_pkg.ERROR_MODELS[errors].batched if errors in its_pkg.ERROR_MODELS else errors
-    return {**kwargs, "errors": batched}
+    return {**kwargs, "errors": batched, "pre_break": "none"}
 
 
 # --- shared helpers -----------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _stationary(y: pd.Series, pos: int) -> dict:
 
 def _summarise(result: object, y: pd.Series, pos: int, masked: int = 0) -> dict:
     imp = result.impact(y.index[pos], y.index[pos + HORIZON_DAYS - 1])
-    eff = result.effects.set_index("term")
+    eff = result.effects[result.effects["event"] == result.events[0]].set_index("term")  # not a nuisance break
     hl = float(eff.loc["half_life", "estimate"]) if "half_life" in eff.index else float("nan")
     return {"estimate": imp["relative"], "ci_low": imp["relative_low"], "ci_high": imp["relative_high"],
             "half_life_est_days": hl, "masked": masked}
@@ -172,11 +172,13 @@ def _auto_pre(y: pd.Series, pos: int) -> dict:
     return _default(y.iloc[start:], pos - start)
 
 
-def _joint_fit(y: pd.Series, pos: int, break_date: pd.Timestamp) -> object | None:
+def _joint_fit(y: pd.Series, pos: int, break_date: pd.Timestamp,
+               counterfactual: str = DEFAULT_COUNTERFACTUAL) -> object | None:
     """The default fit with the pre-period break as a second event (its own decaying effect), or None when it
     cannot be made (a break too close to the start leaves too few periods before it)."""
     try:
-        return fit(y, [break_date, y.index[pos]], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+        return fit(y, [break_date, y.index[pos]], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
+                   counterfactual=counterfactual, pre_break="none")
     except ModelSpecError:
         return None
 
@@ -215,11 +217,43 @@ def _break_if_level(y: pd.Series, pos: int) -> dict:
     or none to explain) the default fit, whose conditional counterfactual follows the level."""
     from spamits.its.precheck import precheck
 
-    plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000)
+    plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
+                counterfactual="conditional", pre_break="none")
     check = precheck(y, y.index[pos], catalog=False, warn_user=False)
     if not check.break_found or _level_q(plain, pos) == 0:
         return _summarise(plain, y, pos)
     joint = _joint_fit(y, pos, check.break_date)
+    if joint is None or _level_q(joint, pos) > 0:
+        return _summarise(plain, y, pos)
+    return _summarise_takedown(joint, y, pos)
+
+
+LOW_COUNT = 20.0  # candidate: mean pre-period count per period below which the conditional counterfactual is kept
+
+
+def _candidate(y: pd.Series, pos: int, rule: str, cf_rule: str = "count") -> dict:
+    """Candidate defaults.  Counterfactual: ``cf_rule="count"``: in-sample (conditional below ``LOW_COUNT`` per
+    period); ``cf_rule="short"``: in-sample when the plain fit's half-life is at most an eighth of the 30-day
+    window, else conditional.  A pre-period break is modelled when the scan finds one and (``rule=
+    "unless-wander"``) the joint fit shows no wandering level, or (``rule="if-level"``) as ``break-if-level``."""
+    from spamits.its.precheck import precheck
+
+    if cf_rule == "count":
+        cf = "in-sample" if float(np.nanmean(y.to_numpy()[:pos])) >= LOW_COUNT else "conditional"
+        plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
+                    counterfactual=cf, pre_break="none")
+    else:
+        plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
+                    counterfactual="conditional", pre_break="none")
+        hl = float(plain.effects.set_index("term").loc["half_life", "estimate"])
+        cf = "in-sample" if hl <= HORIZON_DAYS / 8 else "conditional"
+        if cf == "in-sample":
+            plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
+                        counterfactual=cf, pre_break="none")
+    check = precheck(y, y.index[pos], catalog=False, warn_user=False)
+    if not check.break_found or (rule == "if-level" and _level_q(plain, pos) == 0):
+        return _summarise(plain, y, pos)
+    joint = _joint_fit(y, pos, check.break_date, counterfactual=cf)
     if joint is None or _level_q(joint, pos) > 0:
         return _summarise(plain, y, pos)
     return _summarise_takedown(joint, y, pos)
@@ -230,4 +264,8 @@ METHODS: dict[str, Callable[[pd.Series, int], dict]] = {
     "pre120": _short_pre, "auto-pre": _auto_pre, "calibrated": _calibrated, "model-break": _model_break,
     "stationary": _stationary, "conditional": _conditional, "in-sample": _in_sample,
     "break-if-level": _break_if_level,
+    "cand-unless-wander": lambda y, pos: _candidate(y, pos, "unless-wander"),
+    "cand-if-level": lambda y, pos: _candidate(y, pos, "if-level"),
+    "short-unless-wander": lambda y, pos: _candidate(y, pos, "unless-wander", "short"),
+    "short-if-level": lambda y, pos: _candidate(y, pos, "if-level", "short"),
 }
