@@ -2,7 +2,8 @@
 
 For each series: the plain fit (no break, conditional and in-sample counterfactual), the pre-period scan's break
 and, when there is one, the joint fit with the break as a nuisance event; the level process of each (q > 0: a
-wandering level), the pre-period check's KPSS/ADF flag, the half-life estimate and interval, and whether each
+wandering level) and whether the joint fit's pre-period residuals hold a second break, the pre-period check's
+KPSS/ADF flag, the half-life estimate and interval, and whether each
 candidate's 95% interval of the 30-day relative effect covers the truth.  Writes
 ``benchmarks/results/<tag>_features.csv``; a rule is then read off the table (docs/simulation_study.md).
 
@@ -19,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from spamits.data.stress import HORIZON_DAYS, STRESS_CASES, simulate_stress
+from spamits.errors import SpamitsError
 from spamits.its import fit
-from spamits.its.precheck import precheck
 from spamits.its.prebreak import LABEL, level_wanders
+from spamits.its.precheck import precheck, residual_break
 from spamits.validation.stress import _series
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -52,8 +54,16 @@ def features(task: tuple[str, int]) -> dict:
         out.update(kpss_wander=check.wandering, break_found=check.break_found, break_f=check.break_f,
                    n_bursts=len(check.bursts))
         if check.break_found:
+            try:
+                joint = fit(y, [check.break_date, y.index[pos]], counterfactual="conditional", **kw)
+            except SpamitsError as exc:  # fit(pre_break="auto") keeps the plain fit then
+                out["joint_error"] = type(exc).__name__
+                return out
             joint = fit(y, [check.break_date, y.index[pos]], counterfactual="conditional", **kw)
             out["joint_q"] = level_wanders(joint)
+            resid, positions, _ = joint.residuals
+            before = positions < pos
+            out["second_break"] = residual_break(resid[before], y.index[positions[before]]) is not None
             out["joint_cond"], _ = _covered(joint, y, pos, truth)
             joint_ins = fit(y, [check.break_date, y.index[pos]], counterfactual="in-sample", **kw)
             out["joint_ins"], _ = _covered(joint_ins, y, pos, truth)

@@ -30,7 +30,7 @@ def _fit(y: pd.Series, pos: int, **kwargs):
 
 
 def test_a_detected_break_joins_the_fit_as_a_nuisance_event():
-    y, pos = _series("earlier-event", seed=1)
+    y, pos = _series("earlier-event", seed=3)
     event = y.index[pos]
     date = find_break(y, event)
     assert date is not None and y.index[pos - 150] <= date < event  # the earlier takedown, 120 days before
@@ -79,7 +79,7 @@ def test_breaks_are_not_modelled_on_hourly_series_or_gaussian_families():
     event = frame.attrs["truth"]["event"]
     hourly = fit(y, event, effect="decay", n_draws=200)
     assert hourly.nuisance == ()
-    y, pos = _series("earlier-event", seed=1)
+    y, pos = _series("earlier-event", seed=3)
     gaussian = fit(y, y.index[pos], family="gaussian-log", effect="decay", seasonality="dow", n_draws=200)
     assert gaussian.nuisance == ()
 
@@ -96,7 +96,7 @@ def test_placebo_scans_measure_the_real_fit_without_a_break():
 
 
 def test_precheck_notes_a_modelled_break_without_warning():
-    y, pos = _series("earlier-event", seed=1)
+    y, pos = _series("earlier-event", seed=3)
     event = y.index[pos]
     with pytest.warns(ModelFitWarning, match="break in the pre-period"):
         plain = precheck(y, event, catalog=False)
@@ -128,3 +128,17 @@ def test_auto_counterfactual_is_conditional_for_lasting_or_step_effects():
     assert step.counterfactual == "conditional"
     named = _fit(y, pos, counterfactual="stationary")
     assert named.counterfactual == "stationary"
+
+
+def test_fit_specs_give_every_specification_the_first_ones_nuisance_events():
+    from spamits.its import compare, fit_specs
+
+    y, pos = _series("earlier-event", seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = fit_specs(y, [y.index[pos]], effects={"decay": "decay", "step": "step"}, errors=["ar1", "hac"],
+                         seasonality="dow", n_draws=200)
+    first = next(iter(fits.values()))
+    assert first.nuisance and all(f.nuisance == first.nuisance for f in fits.values())
+    table = compare(fits)
+    assert len(table) == 4 and (table["delta_aic"] >= 0).all()

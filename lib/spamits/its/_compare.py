@@ -9,6 +9,7 @@ import pandas as pd
 
 from spamits._labels import mark_simulated
 from spamits.errors import ModelSpecError
+from spamits.its._events import EventRef
 from spamits.its._result import ITSResult
 
 
@@ -83,12 +84,23 @@ def fit_specs(y: pd.Series, events: list, *, effects: Mapping[str, str | Sequenc
     ``effects`` maps a name to what ``fit`` takes as ``effect`` (one shape, or one per event); other keywords
     go to :func:`spamits.its.fit`.  The point estimates of one effect specification are the same for
     ``ar1-sandwich``, ``hac`` and ``iid`` (independence estimates; only the intervals differ); ``ar1``
-    re-estimates them by feasible GLS.
+    re-estimates them by feasible GLS.  With ``pre_break="auto"`` (the default) the first specification decides
+    whether a pre-period break is modelled (``spamits.its.prebreak``), and every other one models the same
+    nuisance events (or none), so their likelihoods (and AIC) stay comparable.
     """
     from spamits.its._api import fit
+    from spamits.its.model import ITSModel
 
-    return {SpecLabel(name, err): fit(y, events, effect=shape, errors=err, **fit_kwargs)
-            for name, shape in effects.items() for err in errors}
+    specs = [(SpecLabel(name, err), shape, err) for name, shape in effects.items() for err in errors]
+    if not specs:
+        return {}
+    first_label, shape, err = specs[0]
+    first = fit(y, events, effect=shape, errors=err, **fit_kwargs)
+    nuisance = [EventRef(label, date, date) for label, date in zip(first.nuisance, first.nuisance_dates,
+                                                                   strict=True)]
+    kwargs = {**fit_kwargs, "pre_break": "none"}  # the first fit decided
+    return {first_label: first, **{label: ITSModel(y, events, effect=shape, errors=err, nuisance=nuisance,
+                                                   **kwargs).fit() for label, shape, err in specs[1:]}}
 
 
 class SpecLabel(str):

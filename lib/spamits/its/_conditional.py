@@ -80,21 +80,23 @@ if TYPE_CHECKING:  # a type only: the result imports this module
     from spamits.its._result import ITSResult
 
 COUNTERFACTUALS = {
-    "auto": "'in-sample' when every decaying effect of interest has a half-life of at most SHORT_EFFECT_DAYS (the "
-            "effect is gone early in a 30-day window), else 'conditional' (resolve_counterfactual)",
+    "auto": "'in-sample' when the half-life interval of every decaying effect of interest ends at most "
+            "SHORT_EFFECT_DAYS after the event (the effect is gone early in a 30-day window), else 'conditional' "
+            "(resolve_counterfactual)",
     "conditional": "baseline plus noise forecast from the pre-period's end state (local level + AR(1) + white)",
     "in-sample": "impact: the observed series without the removed events' estimated effects (in-sample BLUP); "
                  "the conditional forecast when the pre-period level wanders (and for the frame's band)",
     "stationary": "baseline plus AR(1)+white noise from its stationary distribution",
 }
 DEFAULT_COUNTERFACTUAL = "auto"
-SHORT_EFFECT_DAYS = 30.0 / 8
-"""``counterfactual="auto"`` takes the in-sample counterfactual when every decaying effect of interest has an
-estimated half-life of at most this many days (an eighth of the 30-day window: the effect has gone early in it).
-Then the forecast's interval counts the window's noise twice, because the baseline is estimated partly from that
-very window (issue 13 phase 6: SIMULATED hourly case, half-life 48 hours, 0.989 coverage conditional, 0.951
-in-sample); when the effect lasts through the window the two parts cancel and the conditional forecast is kept
-(low counts: in-sample 0.980, conditional 0.966).  docs/simulation_study.md, phase 7."""
+SHORT_EFFECT_DAYS = 30.0 / 4
+"""``counterfactual="auto"`` takes the in-sample counterfactual when the half-life interval of every decaying
+effect of interest ends at most this many days after the event (a quarter of the 30-day window: the effect is gone
+early in it).  Then the forecast's interval counts the window's noise twice, because the baseline is estimated
+partly from that very window (issue 13 phase 6: SIMULATED hourly case, half-life 48 hours, 0.989 coverage
+conditional, 0.951 in-sample); when the effect may last through the window the two parts cancel and the
+conditional forecast is kept (low counts: in-sample 0.980, conditional 0.966).  docs/simulation_study.md,
+phase 7."""
 
 
 def check_counterfactual(counterfactual: object) -> str:
@@ -144,12 +146,23 @@ def resolve_counterfactual(counterfactual: str, result: ITSResult) -> tuple[str,
     if counterfactual != "auto":
         return counterfactual, None
     decays = [label for label in result.events if label in result.decay_rates]
-    days = [DAYS[result.freq] * float(np.log(0.5) / np.log(result.decay_rates[label])) for label in decays]
-    if not days or max(days) > SHORT_EFFECT_DAYS:
+    days = {label: DAYS[result.freq] * float(np.log(0.5) / np.log(result.decay_rates[label])) for label in decays}
+    if not decays or max(days.values()) > SHORT_EFFECT_DAYS:  # the interval's end is beyond its estimate
         return "conditional", None
-    return "in-sample", (f"the effect's half-life ({max(days):.3g} days) is at most {SHORT_EFFECT_DAYS:g} days, so "
-                         "impact uses the in-sample counterfactual (counterfactual='auto'; the forecast's interval "
-                         "would count the window's noise twice)")
+    longest = [half_life_upper_days(result, label) for label in decays]
+    if max(longest) > SHORT_EFFECT_DAYS:
+        return "conditional", None
+    return "in-sample", (f"the half-life interval of the effect ends at {max(longest):.3g} days, at most "
+                         f"{SHORT_EFFECT_DAYS:g}, so impact uses the in-sample counterfactual "
+                         "(counterfactual='auto'; the forecast's interval would count the window's noise twice)")
+
+
+def half_life_upper_days(result: ITSResult, label: str) -> float:
+    """Upper end (days) of the profile-likelihood half-life interval of event ``label`` (inf when the decay
+    rate's interval reaches 1)."""
+    col = result.decay_columns[label]
+    _, d_hi = result.profile.interval(label, result.alpha, float(result.cov.loc[col, col]))
+    return DAYS[result.freq] * float(np.log(0.5) / np.log(d_hi)) if 0 < d_hi < 1 else float("inf")
 
 
 def semivariogram(r: np.ndarray, pos: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

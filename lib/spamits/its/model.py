@@ -49,7 +49,9 @@ class ITSModel:
     least one event.  Every bad input raises :class:`~spamits.errors.ModelSpecError` naming the argument.
     Attributes (read-only): ``y`` (on the model's scale: shares for ``gaussian-logit``), ``freq`` (``"H"``,
     ``"D"``, ``"W"`` or ``"M"``), ``seasonality`` (as fitted: ``"auto"`` resolved by ``spamits.its._hourly``),
-    ``specs`` (one ``EventSpec`` per event, in time order), ``design`` (the baseline
+    ``specs`` (one ``EventSpec`` per event, in time order; nuisance events included), ``nuisance`` (the labels
+    of nuisance events: the ``EventRef`` items given as ``nuisance=``, fitted with ``NUISANCE_EFFECT`` and kept
+    in the counterfactual; ``spamits.its.prebreak``), ``design`` (the baseline
     ``terms.Design``: constant, trend, seasonal and control terms), ``baseline`` (its matrix, one row per
     period), ``log_offset`` (n,), ``observed``
     (n, bool) and the options.

@@ -8,9 +8,11 @@ study: 0.999 coverage of the 95% interval of the 30-day effect with an unmodelle
 find_break`: sup-F of a step in a least-squares baseline of ``log(y + 0.5)``, Andrews 1993, scaled for serial
 correlation) runs on every fit; when it finds a break, the model is fitted again with the break date as a
 *nuisance event* with a decaying effect of its own (:data:`NUISANCE_EFFECT`; a long half-life is a lasting step).
-The joint fit is kept when its pre-period residuals show no wandering level (the conditional counterfactual's
-level process, ``_conditional.result_end_state``: q = 0); otherwise one break does not explain the pre-period,
-which is a wandering level, and the plain fit is kept (modelling a break there lowered coverage from 0.92 to 0.88).
+The joint fit is kept when one break explains the pre-period: its pre-period residuals show no wandering level
+(the conditional counterfactual's level process, ``_conditional.result_end_state``: q = 0) and no second break
+(the same sup-F scan on the residuals, :func:`spamits.its.precheck.residual_break`).  Otherwise the pre-period is
+a wandering level rather than one break, and the plain fit is kept (modelling a break there lowered coverage
+from 0.92 to 0.88).
 A nuisance event stays in the counterfactual (as in the truth it does), is left out of ``result.events`` and of
 the default ``impact``, and shows in the effects table under its label ``"pre-period break <date>"``.
 ``pre_break="none"``: never.  Only count families (negbin, quasipoisson, poisson) on daily, weekly or monthly
@@ -74,14 +76,26 @@ def with_pre_break(model: ITSModel, result: ITSResult) -> ITSResult:
     except ModelSpecError as exc:
         return _noted(result, f"a break in the pre-period near {stamp(date)} could not be modelled ({exc}); the "
                               "fit does not model it (pre_break='auto')")
-    if level_wanders(joint):
+    if not explains_pre_period(joint):
         return _noted(result, f"a break in the pre-period near {stamp(date)} was not modelled: with it the "
-                              "pre-period level still wanders, so the conditional counterfactual follows the level "
-                              "instead (pre_break='auto')")
+                              "pre-period level still wanders (or breaks again), so one break does not explain it "
+                              "and the conditional counterfactual follows the level instead (pre_break='auto')")
     return _noted(joint, f"a break in the pre-period near {stamp(date)} (the pre-period scan of its.precheck) is "
                          f"modelled as the nuisance event {ref.label!r} with a decaying effect; it stays in the "
                          "counterfactual and is not one of result.events (pre_break='auto'; pre_break='none' "
                          "leaves it out)")
+
+
+def explains_pre_period(joint: ITSResult) -> bool:
+    """True when the joint fit's pre-period residuals show neither a wandering level (:func:`level_wanders`) nor
+    a second break (:func:`spamits.its.precheck.residual_break`): one break explains the pre-period."""
+    from spamits.its.precheck import residual_break
+
+    if level_wanders(joint):
+        return False
+    resid, positions, _ = joint.residuals
+    before = positions < joint.first_position
+    return residual_break(resid[before], joint.y.index[positions[before]]) is None
 
 
 def level_wanders(result: ITSResult) -> bool:

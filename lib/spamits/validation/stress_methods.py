@@ -7,8 +7,8 @@ periods it left out.  :func:`spamits.validation.simulation_study` with ``cases=`
 Methods:
 
 * ``default``: ``its.fit(y, event, family="negbin", effect="decay", seasonality="dow")`` (the library defaults:
-  errors ``"ar1"``, counterfactual ``"conditional"``, interval ``"auto"``);
-* ``conditional``: the same with ``counterfactual="conditional"`` named (the default since issue 13, phase 3);
+  errors ``"ar1"``; since issue 13 phase 7 counterfactual, interval and pre_break all ``"auto"``);
+* ``conditional``: the same with ``counterfactual="conditional"`` named (the default of phases 3-6);
 * ``in-sample``: the same with ``counterfactual="in-sample"`` (the in-sample BLUP, issue 13 phase 6);
 * ``break-if-level``: ``model-break`` only when the break takes away the wandering level the pre-period shows
   (the conditional counterfactual's level process: q > 0 without the break, q = 0 with it), else the default;
@@ -29,6 +29,11 @@ Methods:
   Wüthrich & Zhu 2021).
 * ``model-break``: the pre-period check first; when it finds a break, the break date joins the fit as a second
   event with its own decaying effect, and the relative effect is the takedown's alone (``impact(events=[...])``).
+* ``cand-unless-wander``, ``cand-if-level``, ``short-unless-wander``, ``short-if-level``: the candidates for the
+  defaults of issue 13 phase 7 (:func:`_candidate`): a counterfactual chosen by the mean count (``cand-``) or by
+  the estimated half-life (``short-``), and the break modelled unless the joint fit still shows a wandering level
+  or as ``break-if-level``.  The library's rule (``its.prebreak``, ``its._conditional.resolve_counterfactual``)
+  refines ``short-unless-wander``; every one fits with ``pre_break="none"`` and makes its own choice.
 
 Hourly series are fitted on 24-hour bins that start at the cut-off hour (:func:`spamits.data.stress.
 daily_bins`), so the 30 bins hold exactly the truth's 720 hours.  Everything here is SIMULATED.
