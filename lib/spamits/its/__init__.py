@@ -2,7 +2,8 @@
 
 See :func:`fit` for the model and :class:`ITSModel` for the checked model object behind it (its ``fit`` and the
 batched fits of the robustness scans); ``ERRORS`` lists the error models, ``FAMILIES`` the likelihoods,
-``COUNTERFACTUALS`` the counterfactual noises, ``INTERVALS`` the ways ``impact`` makes its intervals and
+``COUNTERFACTUALS`` the counterfactual noises, ``INTERVALS`` the ways ``impact`` makes its intervals,
+``PRE_BREAKS`` what the fit does with a break in the pre-period and
 ``EFFECTS`` the effect shapes (``ERROR_MODELS`` and ``FAMILY_MODELS``: their registries).  The design is made
 of term objects (``spamits.its.terms``: ``Constant``,
 ``Trend``, ``DayOfWeek``, ``HourOfDay``, ``Fourier``, ``Control`` and the event terms ``Level``, ``Slope``,
@@ -21,6 +22,7 @@ from spamits.its.calibrate import DEFAULT_INTERVAL, INTERVALS
 from spamits.its.errormodels import DEFAULT_ERRORS, ERROR_MODELS
 from spamits.its.families import FAMILY_MODELS
 from spamits.its.model import ITSModel
+from spamits.its.prebreak import DEFAULT_PRE_BREAK, PRE_BREAKS
 from spamits.its.precheck import PreCheck, precheck
 from spamits.its.terms import (
     Constant,
@@ -39,8 +41,8 @@ from spamits.its.terms import (
 ERRORS = {name: str(model) for name, model in ERROR_MODELS.items()}
 FAMILIES = tuple(FAMILY_MODELS)
 
-__all__ = ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "DEFAULT_INTERVAL", "EFFECTS", "ERRORS",
-           "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "INTERVALS", "Constant", "Control", "DayOfWeek", "Decay",
-           "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay", "ITSModel", "ITSResult", "Level",
-           "NATURAL_PERIOD", "PreCheck", "Slope", "Trend", "as_event", "clean", "compare", "fit", "fit_specs",
-           "precheck", "verdict"]
+__all__ = ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "DEFAULT_INTERVAL", "DEFAULT_PRE_BREAK",
+           "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "INTERVALS", "NATURAL_PERIOD",
+           "PRE_BREAKS", "Constant", "Control", "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef",
+           "Fourier", "HourOfDay", "ITSModel", "ITSResult", "Level", "PreCheck", "Slope", "Trend", "as_event", "clean",
+           "compare", "fit", "fit_specs", "precheck", "verdict"]

@@ -7,7 +7,8 @@ log-rate), the counterfactual starts at the trend instead of at the data, and a 
 downward drifts after the event but cannot absorb upward ones biases the effect (SIMULATED stress study,
 ``docs/simulation_study.md``).
 
-``counterfactual="conditional"`` (the default) describes the **pre-period** residuals ``r_t`` (post-event
+``counterfactual="conditional"`` (what the default ``"auto"`` uses unless the effect is gone early in the window,
+:func:`resolve_counterfactual`) describes the **pre-period** residuals ``r_t`` (post-event
 residuals carry the effect terms) as a local level plus AR(1) plus white noise,
 
     r_t = L_t + a_t + e_t,   L_t = L_{t-1} + ξ_t,   a_t = φ·a_{t-1} + η_t,
