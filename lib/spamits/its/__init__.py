@@ -42,7 +42,7 @@ ERRORS = {name: str(model) for name, model in ERROR_MODELS.items()}
 FAMILIES = tuple(FAMILY_MODELS)
 
 __all__ = ["COUNTERFACTUALS", "DEFAULT_COUNTERFACTUAL", "DEFAULT_ERRORS", "DEFAULT_INTERVAL", "DEFAULT_PRE_BREAK",
-           "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "INTERVALS", "NATURAL_PERIOD",
-           "PRE_BREAKS", "Constant", "Control", "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef",
-           "Fourier", "HourOfDay", "ITSModel", "ITSResult", "Level", "PreCheck", "Slope", "Trend", "as_event", "clean",
+           "EFFECTS", "ERRORS", "ERROR_MODELS", "FAMILIES", "FAMILY_MODELS", "INTERVALS", "Constant", "Control",
+           "DayOfWeek", "Decay", "Design", "DeterministicTerm", "EventRef", "Fourier", "HourOfDay", "ITSModel",
+           "ITSResult", "Level", "NATURAL_PERIOD", "PRE_BREAKS", "PreCheck", "Slope", "Trend", "as_event", "clean",
            "compare", "fit", "fit_specs", "precheck", "verdict"]
