@@ -67,10 +67,10 @@ def fit(
     alpha : 1 - confidence level of every interval (0.05 gives 95% intervals).
     n_draws, seed : size (at least 100) and seed of the parametric simulation behind the counterfactual
         intervals.
-    counterfactual : the counterfactual after the event.  ``"auto"`` (default): ``"in-sample"`` when every
-        decaying effect of interest has an estimated half-life of at most 3.75 days (an eighth of a 30-day window;
-        ``spamits.its._conditional.SHORT_EFFECT_DAYS``), else ``"conditional"``; ``result.counterfactual`` holds
-        the choice.  ``"conditional"``: forecast from the state at
+    counterfactual : the counterfactual after the event.  ``"auto"`` (default): ``"in-sample"`` when the
+        half-life interval of every decaying effect of interest ends within 7.5 days (a quarter of a 30-day
+        window; ``spamits.its._conditional.SHORT_EFFECT_DAYS``), else ``"conditional"``; ``result.counterfactual``
+        holds the choice.  ``"conditional"``: forecast from the state at
         the end of the pre-period — a local level plus AR(1) plus white noise fitted to the pre-period residuals
         (the level only when their semivariogram shows one), Kalman-filtered, so a level that has wandered away
         from the fitted trend carries on and the band widens as it can wander further
@@ -89,7 +89,8 @@ def fit(
         carry the bursts into the interval.  The effect table's intervals (level, half-life) are not affected.
     pre_break : ``"auto"`` (default): on count families and daily, weekly or monthly series, a break that the
         pre-period scan finds (``its.precheck.find_break``) joins the fit as a nuisance event with a decaying
-        effect, unless the fit with it still shows a wandering pre-period level; it stays in the counterfactual,
+        effect, unless the fit with it still shows a wandering pre-period level or a second break (one break
+        does not explain the pre-period then); it stays in the counterfactual,
         is named in ``result.nuisance`` and the notes, and is not one of ``result.events``
         (``spamits.its.prebreak``).  ``"none"``: never.
 
