@@ -142,3 +142,16 @@ def test_fit_specs_give_every_specification_the_first_ones_nuisance_events():
     assert first.nuisance and all(f.nuisance == first.nuisance for f in fits.values())
     table = compare(fits)
     assert len(table) == 4 and (table["delta_aic"] >= 0).all()
+
+
+def test_the_counterfactual_figure_marks_a_modelled_break():
+    from spamits import plots
+
+    y, pos = _series("earlier-event", seed=3)
+    res = _fit(y, pos)
+    fig = plots.fig_counterfactual(res.frame, event_date=y.index[pos], event_label="main",
+                                   breaks=res.nuisance_dates).to_dict()
+    labels = [a["text"] for a in fig["layout"]["annotations"]]
+    assert "pre-period break (modelled)" in labels and "main" in labels
+    lines = [s["x0"] for s in fig["layout"]["shapes"]]
+    assert str(res.nuisance_dates[0].date()) in lines

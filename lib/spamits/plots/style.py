@@ -33,7 +33,7 @@ __all__ = ["COLORS", "LAYOUT", "RENDERER_ENV", "SIMULATED", "DeterministicNotebo
            "sim_title"]
 
 COLORS = {"observed": "#1f4e79", "fitted": "#7f7f7f", "counterfactual": "#c0392b", "band": "rgba(192,57,43,0.18)",
-          "event": "#2c3e50", "bar": "#1f4e79", "bound": "#c0392b"}
+          "event": "#2c3e50", "bar": "#1f4e79", "bound": "#c0392b", "nuisance": "#8e8e8e"}
 LAYOUT = {"template": "plotly_white", "height": 460, "margin": {"l": 70, "r": 30, "t": 70, "b": 110},
           "font": {"family": "Arial, sans-serif", "size": 13},
           "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}}
@@ -123,13 +123,13 @@ def band_trace(x: list[str], frame: pd.DataFrame, level: int, sim: bool) -> go.S
                       line={"width": 0}, hoverinfo="skip", name=sim_label(f"counterfactual {level}% band", sim))
 
 
-def event_line(fig: go.Figure, date: object, label: str) -> None:
+def event_line(fig: go.Figure, date: object, label: str, color: str = COLORS["event"]) -> None:
     if date is None:
         return
     when = pd.Timestamp(date)  # a midnight as its date; a time of day (hourly data) kept
     x = when.date().isoformat() if when == when.normalize() else when.strftime("%Y-%m-%dT%H:%M")
     fig.add_shape(type="line", x0=x, x1=x, xref="x", yref="paper", y0=0, y1=1,
-                  line={"color": COLORS["event"], "dash": "dash", "width": 1})
+                  line={"color": color, "dash": "dash", "width": 1})
     fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=label, showarrow=False, yanchor="bottom",
                        font={"size": 11})
 

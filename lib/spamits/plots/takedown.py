@@ -45,8 +45,12 @@ def fig_series(y: pd.Series, *, event_date: object = None, event_label: str = "e
 
 def fig_counterfactual(frame: pd.DataFrame, *, event_date: object = None, event_label: str = "event",
                        title: str = "Observed spam and the counterfactual without the takedown",
-                       unit: str | None = None, level: int = 95, source: str | None = None) -> go.Figure:
-    """Observed series, fitted values and the counterfactual with its predictive band (``result.frame``)."""
+                       unit: str | None = None, level: int = 95, source: str | None = None,
+                       breaks: tuple = ()) -> go.Figure:
+    """Observed series, fitted values and the counterfactual with its predictive band (``result.frame``).
+
+    ``breaks``: dates of pre-period breaks the fit modelled as nuisance events (``result.nuisance_dates``),
+    marked in grey; they stay in the counterfactual."""
     sim = is_simulated(frame)
     unit = unit or frame.attrs.get("unit", "messages per day")
     x = iso_dates(frame.index)
@@ -59,6 +63,8 @@ def fig_counterfactual(frame: pd.DataFrame, *, event_date: object = None, event_
     fig.add_trace(go.Scatter(x=x, y=rounded(frame["counterfactual"]), mode="lines",
                              name=sim_label("counterfactual (no takedown)", sim),
                              line={"color": COLORS["counterfactual"], "width": 1.5, "dash": "dot"}))
+    for when in breaks:
+        event_line(fig, when, "pre-period break (modelled)", COLORS["nuisance"])
     event_line(fig, event_date, event_label)
     return finish(fig, title=sim_title(title, sim), y_title=f"spam ({unit})", x_title="date (UTC)",
                    source=caption_source(frame, source))
