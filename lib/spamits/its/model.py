@@ -103,7 +103,7 @@ class ITSModel:
         FAMILY_MODELS.get(self.family).check_values(self.yv)
         self.baseline, self.log_offset = base, off
         if self.specs:
-            _check_periods(self.specs, self.observed, base.shape[1], self.freq)
+            _check_periods(self.specs, self.observed, base.shape[1], self.freq, self.first_position)
             self._check_rank()
 
     # --- facts ---------------------------------------------------------------------------------------------
@@ -140,9 +140,9 @@ class ITSModel:
         ``pre_break="auto"`` a break the pre-period scan finds may join it (:mod:`spamits.its.prebreak`)."""
         if not self.specs:
             raise ModelSpecError("events: this model has no event; give at least one event date or Event")
-        from spamits.its.prebreak import with_pre_break
+        from spamits.its.prebreak import fit_with_pre_break
 
-        return with_pre_break(self, estimate(self))
+        return fit_with_pre_break(self, estimate)
 
     @property
     def first_position(self) -> int:
@@ -239,8 +239,11 @@ def _event_specs(index: pd.DatetimeIndex, refs: Sequence[EventRef],
     return sorted(specs, key=lambda s: s.position)
 
 
-def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: int, freq: str) -> None:
-    """Enough observed periods before the first event, and at least one from each event on."""
+def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: int, freq: str,
+                   first: int) -> None:
+    """Enough observed periods before the first event, and at least one from each event on; a warning when
+    fewer than three seasonal cycles precede ``first``, the first event of interest (a nuisance break may sit
+    earlier: the periods after it still inform the baseline)."""
     n_pre = int(obs[: specs[0].position].sum())
     need = max(p_base + 3, 8)
     if n_pre < need:
@@ -251,6 +254,7 @@ def _check_periods(specs: Sequence[design.EventSpec], obs: np.ndarray, p_base: i
             raise ModelSpecError(f"y: every value from the event {spec.label!r} ({hourly.stamp(spec.date)}) on is "
                                  "missing, so its effect cannot be estimated; use a window with observed post-event "
                                  "periods")
+    n_pre = int(obs[:first].sum())
     if n_pre < 3 * design.NATURAL_PERIOD[freq]:
         warn(f"pre-period has only {n_pre} observed periods (< three seasonal cycles); estimates of the "
              "baseline will be weak", ModelFitWarning, stacklevel=4)

@@ -22,16 +22,20 @@ get a modelled break.
 Measured with the library defaults on 1000 SIMULATED series per stress case (``benchmarks/stress_study.py``, run
 ``auto3_1000``; docs/simulation_study.md, issue 13 phase 7), coverage of the 95% interval of the 30-day effect:
 an earlier takedown 0.945 (0.999 left unmodelled), a weekly pattern that changed 0.966 (0.989), a wandering
-level 0.901 (0.918), conforming series 0.930 (0.936).  A fit whose scan finds a break is fitted twice.
+level 0.901 (0.918), conforming series 0.930 (0.936).  The joint fit is tried first: a kept break costs one fit,
+a rejected one two.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from spamits.errors import ModelFitWarning, ModelSpecError
+import pandas as pd
+
+from spamits.errors import ModelSpecError
 from spamits.its._events import EventRef
 from spamits.its._hourly import stamp
 from spamits.its.calibrate import BURST_FAMILIES as COUNT_FAMILIES
@@ -57,33 +61,43 @@ def check_pre_break(pre_break: object) -> str:
     return pre_break
 
 
-def with_pre_break(model: ITSModel, result: ITSResult) -> ITSResult:
-    """``result`` (the fit of ``model``), or the joint fit with a pre-period break as a nuisance event when
-    ``model.pre_break`` is ``"auto"``, the scan finds one and the joint fit explains the pre-period level."""
+def fit_with_pre_break(model: ITSModel, estimate: Callable[[ITSModel], ITSResult]) -> ITSResult:
+    """The fit of ``model`` (``estimate(model)``), or, when ``model.pre_break`` is ``"auto"``, the scan finds a
+    break and one break explains the pre-period (:func:`explains_pre_period`), the joint fit with the break as a
+    nuisance event.  The joint fit is tried first, so a kept break costs one fit, not two; its warnings reach the
+    user only when it is kept."""
+    date = _scanned_break(model)
+    if date is None:
+        return estimate(model)
+    ref = EventRef(LABEL.format(stamp(date)), date, date)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            joint = model.with_nuisance([ref]).fit()
+        except ModelSpecError as exc:
+            joint, why = None, f"could not be modelled ({exc})"
+    if joint is not None and explains_pre_period(joint):
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return _noted(joint, f"a break in the pre-period near {stamp(date)} (the pre-period scan of its.precheck) "
+                             f"is modelled as the nuisance event {ref.label!r} with a decaying effect; it stays in "
+                             "the counterfactual and is not one of result.events (pre_break='auto'; "
+                             "pre_break='none' leaves it out)")
+    if joint is not None:
+        why = ("was not modelled: with it the pre-period level still wanders (or breaks again), so one break does "
+               "not explain it and the conditional counterfactual follows the level instead")
+    return _noted(estimate(model), f"a break in the pre-period near {stamp(date)} {why} (pre_break='auto')")
+
+
+def _scanned_break(model: ITSModel) -> pd.Timestamp | None:
+    """The break the pre-period scan finds before the first event of interest (``its.precheck.find_break``),
+    or None: none found, ``pre_break="none"``, a Gaussian family or an hourly series."""
     from spamits.its.precheck import find_break
 
     if model.pre_break != "auto" or model.family not in COUNT_FAMILIES or model.freq == "H":
-        return result
+        return None
     first = next(s for s in model.specs if s.label not in model.nuisance)
-    date = find_break(model.y, first.date)
-    if date is None:
-        return result
-    ref = EventRef(LABEL.format(stamp(date)), date, date)
-    try:
-        with warnings.catch_warnings():  # the plain fit has warned already; the joint fit's notes say the rest
-            warnings.simplefilter("ignore", ModelFitWarning)
-            joint = model.with_nuisance([ref]).fit()
-    except ModelSpecError as exc:
-        return _noted(result, f"a break in the pre-period near {stamp(date)} could not be modelled ({exc}); the "
-                              "fit does not model it (pre_break='auto')")
-    if not explains_pre_period(joint):
-        return _noted(result, f"a break in the pre-period near {stamp(date)} was not modelled: with it the "
-                              "pre-period level still wanders (or breaks again), so one break does not explain it "
-                              "and the conditional counterfactual follows the level instead (pre_break='auto')")
-    return _noted(joint, f"a break in the pre-period near {stamp(date)} (the pre-period scan of its.precheck) is "
-                         f"modelled as the nuisance event {ref.label!r} with a decaying effect; it stays in the "
-                         "counterfactual and is not one of result.events (pre_break='auto'; pre_break='none' "
-                         "leaves it out)")
+    return find_break(model.y, first.date)
 
 
 def explains_pre_period(joint: ITSResult) -> bool:
