@@ -46,7 +46,7 @@ def features(task: tuple[str, int]) -> dict:
         plain = fit(y, y.index[pos], counterfactual="conditional", **kw)
         eff = plain.effects.set_index("term")
         out.update(hl=eff.loc["half_life", "estimate"], hl_low=eff.loc["half_life", "ci_low"],
-                   hl_high=eff.loc["half_life", "ci_high"], plain_q=level_wanders(plain))
+                   hl_high=eff.loc["half_life", "ci_high"], plain_q=level_wanders(plain, pos))
         out["plain_cond"], out["plain_cond_width"] = _covered(plain, y, pos, truth)
         insample = fit(y, y.index[pos], counterfactual="in-sample", **kw)
         out["plain_ins"], out["plain_ins_width"] = _covered(insample, y, pos, truth)
@@ -60,7 +60,7 @@ def features(task: tuple[str, int]) -> dict:
                 out["joint_error"] = type(exc).__name__
                 return out
             joint = fit(y, [check.break_date, y.index[pos]], counterfactual="conditional", **kw)
-            out["joint_q"] = level_wanders(joint)
+            out["joint_q"] = level_wanders(joint, pos)  # before the takedown, as fit(pre_break="auto") reads it
             resid, positions, _ = joint.residuals
             before = positions < pos
             out["second_break"] = residual_break(resid[before], y.index[positions[before]]) is not None

@@ -41,7 +41,7 @@ def estimate(model: ITSModel) -> ITSResult:
     """
     specs = list(model.specs)
     try:
-        return _with_interval(model, _estimate(model, specs))
+        return _with_resolved_options(model, _estimate(model, specs))
     except FitDivergedError as first_error:
         if not (first_error.separation and any(s.effect == "decay" for s in specs)):
             raise
@@ -55,11 +55,11 @@ def estimate(model: ITSModel) -> ITSResult:
             continue
         note = (f"a decay effect shorter than {floor:g} period(s) ran off to infinity (a zero count right after the "
                 f"event cannot bound a one-period pulse): the half-life search starts at {floor:g} period(s)")
-        return _with_interval(model, dataclasses.replace(result, notes=(*result.notes, note)))
+        return _with_resolved_options(model, dataclasses.replace(result, notes=(*result.notes, note)))
     raise error
 
 
-def _with_interval(model: ITSModel, result: ITSResult) -> ITSResult:
+def _with_resolved_options(model: ITSModel, result: ITSResult) -> ITSResult:
     """``result`` with the counterfactual and the interval the options resolve to (``"auto"``: :func:`spamits.
     its._conditional.resolve_counterfactual`, :func:`spamits.its.calibrate.resolve_interval`) and their notes."""
     counterfactual, cf_note = resolve_counterfactual(model.counterfactual, result)

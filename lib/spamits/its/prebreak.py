@@ -112,12 +112,14 @@ def explains_pre_period(joint: ITSResult) -> bool:
     return residual_break(resid[before], joint.y.index[positions[before]]) is None
 
 
-def level_wanders(result: ITSResult) -> bool:
-    """True when the pre-period residuals of ``result`` show a wandering level (the level process of the
-    conditional counterfactual, :func:`spamits.its._conditional.result_end_state`, has q > 0)."""
+def level_wanders(result: ITSResult, first: int | None = None) -> bool:
+    """True when the residuals of ``result`` before time position ``first`` (default: its first event of
+    interest) show a wandering level (the level process of the conditional counterfactual,
+    :func:`spamits.its._conditional.result_end_state`, has q > 0)."""
     from spamits.its import _conditional as conditional
 
-    return conditional.result_end_state(result, result.first_position).process.q > 0
+    first = result.first_position if first is None else first
+    return conditional.result_end_state(result, first).process.q > 0
 
 
 def _noted(result: ITSResult, note: str) -> ITSResult:

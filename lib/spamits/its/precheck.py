@@ -117,21 +117,21 @@ def precheck(y: pd.Series, event: object, *, catalog: bool = True, warn_user: bo
                      f"the 30-day effect in {MEASURED_COVERAGE['wandering']:.0%} of series, the fixed-trend "
                      f"counterfactual='stationary' in only {MEASURED_COVERAGE['wandering_stationary']:.0%}; "
                      "docs/simulation_study.md)")
-    break_date, break_f = _break_scan(X, z, resid, dates)
+    break_date, break_f = _break_scan(X, resid, dates)
     events: tuple[str, ...] = ()
-    quiet: list[str] = []
+    modelled_note = None  # a break the fit models is a fact, noted but not warned about
     if break_date is not None and break_f > SUPF_CRITICAL_5PCT:  # PreCheck.break_found
         events = _catalog_near(break_date) if catalog else ()
         near = f" (catalog events within {CATALOG_DAYS} days: {', '.join(events)})" if events else ""
-        done = any(abs(break_date - pd.Timestamp(d)) <= pd.Timedelta(days=CATALOG_DAYS) for d in modelled)
-        notes.append(_modelled_note(break_date, break_f, near) if done else _break_note(break_date, break_f, near,
-                                                                                          event))
-        quiet = notes[-1:] if done else []  # a break the fit models is a fact, not a warning
+        if any(abs(break_date - pd.Timestamp(d)) <= pd.Timedelta(days=CATALOG_DAYS) for d in modelled):
+            modelled_note = _modelled_note(break_date, break_f, near)
+        else:
+            notes.append(_break_note(break_date, break_f, near, event))
     if warn_user:
         for note in notes:
-            if note in quiet:
-                continue
             warn(note, ModelFitWarning, stacklevel=2)
+    if modelled_note is not None:
+        notes.append(modelled_note)
     return PreCheck(bursts, kpss_p, adf_p, wandering, break_date, break_f, events, tuple(notes))
 
 
@@ -162,8 +162,7 @@ def find_break(y: pd.Series, event: object) -> pd.Timestamp | None:
     if fit is None:
         return None
     dates, _, X, z, beta = fit
-    date, f = _break_scan(X, z, z - X @ beta, dates)
-    return date if date is not None and f > SUPF_CRITICAL_5PCT else None
+    return _significant_break(X, z - X @ beta, dates)
 
 
 def residual_break(resid: np.ndarray, dates: pd.DatetimeIndex) -> pd.Timestamp | None:
@@ -175,7 +174,12 @@ def residual_break(resid: np.ndarray, dates: pd.DatetimeIndex) -> pd.Timestamp |
         return None
     X = np.column_stack([np.ones(m), np.arange(m) / m])
     beta, *_ = np.linalg.lstsq(X, resid, rcond=None)
-    date, f = _break_scan(X, resid, resid - X @ beta, dates)
+    return _significant_break(X, resid - X @ beta, dates)
+
+
+def _significant_break(X: np.ndarray, resid: np.ndarray, dates: pd.DatetimeIndex) -> pd.Timestamp | None:
+    """:func:`_break_scan`'s date when its sup-F exceeds ``SUPF_CRITICAL_5PCT`` (``PreCheck.break_found``)."""
+    date, f = _break_scan(X, resid, dates)
     return date if date is not None and f > SUPF_CRITICAL_5PCT else None
 
 
@@ -231,10 +235,10 @@ def _stationarity(resid: np.ndarray) -> tuple[float, float]:
     return kpss_p, adf_p
 
 
-def _break_scan(X: np.ndarray, z: np.ndarray, resid: np.ndarray,
-                dates: pd.DatetimeIndex) -> tuple[pd.Timestamp | None, float]:
-    """sup-F of a step added to the baseline, F scaled for the lag-1 autocorrelation of the residuals."""
-    m = len(z)
+def _break_scan(X: np.ndarray, resid: np.ndarray, dates: pd.DatetimeIndex) -> tuple[pd.Timestamp | None, float]:
+    """sup-F of a step added to the baseline ``X`` (m, p) given its residuals ``resid`` (m,), F scaled for the
+    serial correlation of the residuals."""
+    m = len(resid)
     lo, hi = int(np.floor(TRIM * m)), int(np.ceil((1 - TRIM) * m))
     if hi - lo < 2:
         return None, float("nan")

@@ -50,6 +50,7 @@ import pandas as pd
 from spamits.data.stress import HORIZON_DAYS
 from spamits.errors import ModelSpecError
 from spamits.its import DEFAULT_COUNTERFACTUAL, fit
+from spamits.its.prebreak import level_wanders
 
 OUTLIER_Z = 4.0  # mask-outliers: robust z beyond which a period is left out
 MASK_ROUNDS = 2
@@ -209,13 +210,6 @@ def _model_break(y: pd.Series, pos: int) -> dict:
     return _default(y, pos) if joint is None else _summarise_takedown(joint, y, pos)
 
 
-def _level_q(result: object, first: int) -> float:
-    """q of the pre-period level process the conditional counterfactual finds (0: no wandering level)."""
-    from spamits.its import _conditional as conditional
-
-    return conditional.result_end_state(result, first).process.q
-
-
 def _break_if_level(y: pd.Series, pos: int) -> dict:
     """``model-break`` only when modelling the break takes away the wandering level the default fit's pre-period
     shows (q > 0 without the break, q = 0 with it): one break explains it; otherwise (a level that still wanders,
@@ -225,10 +219,10 @@ def _break_if_level(y: pd.Series, pos: int) -> dict:
     plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
                 counterfactual="conditional", pre_break="none")
     check = precheck(y, y.index[pos], catalog=False, warn_user=False)
-    if not check.break_found or _level_q(plain, pos) == 0:
+    if not check.break_found or not level_wanders(plain, pos):
         return _summarise(plain, y, pos)
     joint = _joint_fit(y, pos, check.break_date)
-    if joint is None or _level_q(joint, pos) > 0:
+    if joint is None or level_wanders(joint, pos):
         return _summarise(plain, y, pos)
     return _summarise_takedown(joint, y, pos)
 
@@ -256,10 +250,10 @@ def _candidate(y: pd.Series, pos: int, rule: str, cf_rule: str = "count") -> dic
             plain = fit(y, y.index[pos], family="negbin", effect="decay", seasonality="dow", n_draws=1000,
                         counterfactual=cf, pre_break="none")
     check = precheck(y, y.index[pos], catalog=False, warn_user=False)
-    if not check.break_found or (rule == "if-level" and _level_q(plain, pos) == 0):
+    if not check.break_found or (rule == "if-level" and not level_wanders(plain, pos)):
         return _summarise(plain, y, pos)
     joint = _joint_fit(y, pos, check.break_date, counterfactual=cf)
-    if joint is None or _level_q(joint, pos) > 0:
+    if joint is None or level_wanders(joint, pos):
         return _summarise(plain, y, pos)
     return _summarise_takedown(joint, y, pos)
 
